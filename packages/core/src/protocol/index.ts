@@ -1,0 +1,1 @@
+export { encodeComment, encodeEvent, encodeEventText, type SseMessage, utf8 } from './encode.js'
