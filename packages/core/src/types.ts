@@ -146,3 +146,33 @@ export interface Hub {
   close(options?: CloseOptions): Promise<void>
   readonly closed: boolean
 }
+
+/** A refusal an `authorize` callback can give instead of `false` (which means 403). */
+export interface AuthorizeRefusal {
+  status: 401 | 403
+  reason?: string
+}
+
+/**
+ * What every adapter accepts: how to read topics, authorization and the client key from its request.
+ * `Req` is the framework's request (Express `req`, Koa `ctx`, Hono `c`, h3 `event`).
+ */
+export interface StreamOptions<Req> {
+  /** Topics to subscribe to. Default: every `topic` query parameter (400 when there is none). */
+  topics?: (req: Req) => readonly string[] | Promise<readonly string[]>
+  /** Return false (403) or `{ status: 401 }` to refuse before any stream starts. */
+  authorize?: (req: Req) => boolean | AuthorizeRefusal | Promise<boolean | AuthorizeRefusal>
+  /** Key for `maxSubscribersPerClient`. Default: the remote address. */
+  clientKey?: (req: Req) => string | undefined
+  /** Extra response headers (CORS and the like). The SSE headers cannot be overridden. */
+  headers?: Record<string, string>
+}
+
+/** What an adapter extracts from its framework's request, framework-free. */
+export interface RequestInfo {
+  /** The request URL (at least path and query; the origin does not matter). */
+  url: URL
+  /** The raw `Last-Event-ID` header as the framework gives it (Node: latin1-decoded), if any. */
+  lastEventId: string | null | undefined
+  remoteAddress: string | undefined
+}
