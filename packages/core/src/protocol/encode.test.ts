@@ -38,7 +38,10 @@ describe('encodeEvent: exact bytes', () => {
     [{ data: 'a\nb' }, 'data: a\ndata: b\n\n'],
     [{ data: 'a\r\nb\rc\n' }, 'data: a\ndata: b\ndata: c\ndata:\n\n'],
     [{ data: '  two spaces' }, 'data:   two spaces\n\n'],
-    [{ data: 'x', event: 'update', id: 'abc', retry: 1500 }, 'event: update\nid: abc\nretry: 1500\ndata: x\n\n'],
+    [
+      { data: 'x', event: 'update', id: 'abc', retry: 1500 },
+      'event: update\nid: abc\nretry: 1500\ndata: x\n\n',
+    ],
     [{ id: 0, data: 'zero' }, 'id: 0\ndata: zero\n\n'],
     [{ id: '' }, 'id:\n\n'],
     [{ retry: 0 }, 'retry: 0\n\n'],
@@ -92,7 +95,10 @@ describe('encodeEvent: round-trip through eventsource-parser', () => {
   })
 
   it('resets the last event id with an empty id', () => {
-    const bytes = new Uint8Array([...encodeEvent({ id: '5', data: 'a' }), ...encodeEvent({ id: '', data: 'b' })])
+    const bytes = new Uint8Array([
+      ...encodeEvent({ id: '5', data: 'a' }),
+      ...encodeEvent({ id: '', data: 'b' }),
+    ])
     expect(parse(bytes).events.map((e) => e.id)).toEqual(['5', ''])
   })
 })
@@ -109,27 +115,31 @@ describe('encodeEvent: properties', () => {
 
   it('a sequence of events arrives as exactly the same sequence, whole or in 1-byte chunks', () => {
     fc.assert(
-      fc.property(fc.array(message, { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 7 }), (msgs, chunk) => {
-        const parts = msgs.map(encodeEvent)
-        const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-        let o = 0
-        for (const p of parts) {
-          all.set(p, o)
-          o += p.length
-        }
-        for (const size of [all.length, chunk]) {
-          const parsed = parse(all, size)
-          expect(parsed.events).toHaveLength(msgs.length)
-          let lastId: string | undefined
-          parsed.events.forEach((e, i) => {
-            const m = msgs[i]!
-            if (m.id !== undefined) lastId = String(m.id)
-            expect(e.data).toBe(normalise(m.data ?? ''))
-            expect(e.event).toBe(m.event)
-            expect(e.id ?? lastId).toBe(lastId)
-          })
-        }
-      }),
+      fc.property(
+        fc.array(message, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 7 }),
+        (msgs, chunk) => {
+          const parts = msgs.map(encodeEvent)
+          const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+          let o = 0
+          for (const p of parts) {
+            all.set(p, o)
+            o += p.length
+          }
+          for (const size of [all.length, chunk]) {
+            const parsed = parse(all, size)
+            expect(parsed.events).toHaveLength(msgs.length)
+            let lastId: string | undefined
+            parsed.events.forEach((e, i) => {
+              const m = msgs[i]!
+              if (m.id !== undefined) lastId = String(m.id)
+              expect(e.data).toBe(normalise(m.data ?? ''))
+              expect(e.event).toBe(m.event)
+              expect(e.id ?? lastId).toBe(lastId)
+            })
+          }
+        },
+      ),
       { numRuns: 300 },
     )
   })
