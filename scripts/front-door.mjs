@@ -32,8 +32,8 @@ const task = process.argv[2]
 const [pnpm, pre] = pnpmCommand()
 const pn = (...args) => run(pnpm, [...pre, ...args])
 
-const env = { ...process.env, COREPACK_ENABLE_STRICT: '0' }
-process.env = env
+// A corepack shim on PATH must not refuse to run because of the `packageManager` field.
+process.env.COREPACK_ENABLE_STRICT = '0'
 let code = pn('install', '--frozen-lockfile', '--reporter=append-only')
 if (code !== 0) process.exit(code)
 
