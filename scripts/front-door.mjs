@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's two commands (`npm start`, `npm test`) land here. A fresh machine has Node and npm only:
 // no global pnpm, and corepack may fail its signature check, so pnpm is fetched through npx when missing.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,15 +10,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager // "pnpm@10.x.y"
 const pinnedMajor = pinned.split('@')[1].split('.')[0]
 
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, {
-    cwd: root,
-    stdio: 'inherit',
-    shell: process.platform === 'win32',
-    ...opts,
+// Runs a child to completion. Ctrl-C reaches the whole process group anyway; forwarding SIGINT/SIGTERM
+// covers a signal sent to this process alone, and waiting lets the child shut down gracefully.
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' })
+    const forward = (signal) => child.kill(signal)
+    process.on('SIGINT', forward)
+    process.on('SIGTERM', forward)
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', forward)
+      process.off('SIGTERM', forward)
+      resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1))
+    })
   })
-  if (r.error) throw r.error
-  return r.status ?? 1
 }
 
 function pnpmCommand() {
@@ -29,20 +35,21 @@ function pnpmCommand() {
 }
 
 const task = process.argv[2]
+if (task !== 'test' && task !== 'start') {
+  console.error('usage: node scripts/front-door.mjs <start|test>')
+  process.exit(2)
+}
 const [pnpm, pre] = pnpmCommand()
 const pn = (...args) => run(pnpm, [...pre, ...args])
 
 // A corepack shim on PATH must not refuse to run because of the `packageManager` field.
 process.env.COREPACK_ENABLE_STRICT = '0'
-let code = pn('install', '--frozen-lockfile', '--reporter=append-only')
+let code = await pn('install', '--frozen-lockfile', '--reporter=append-only')
 if (code !== 0) process.exit(code)
 
 if (task === 'test') {
-  code = pn('run', 'test:all')
-} else if (task === 'start') {
-  code = pn('--filter', '@herald/dashboard', 'run', 'start')
+  code = await pn('run', 'test:all')
 } else {
-  console.error(`usage: node scripts/front-door.mjs <start|test>`)
-  code = 2
+  code = await pn('--filter', '@herald/dashboard', 'run', 'start')
 }
 process.exit(code)
