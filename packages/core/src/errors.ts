@@ -26,3 +26,45 @@ export class HeraldConfigError extends HeraldError {
     this.option = option
   }
 }
+
+/** A topic name is empty, too long or not a string. Nothing was published or subscribed. */
+export class HeraldTopicError extends HeraldError {
+  /** The offending value, as given. */
+  readonly topic: unknown
+  constructor(topic: unknown, rule: string) {
+    super('ERR_HERALD_INVALID_TOPIC', `Invalid topic ${JSON.stringify(topic)}: ${rule}`)
+    this.topic = topic
+  }
+}
+
+/**
+ * A subscriber was refused because a limit is reached: `ERR_HERALD_TOO_MANY_SUBSCRIBERS` (the hub's
+ * `maxSubscribers`, HTTP 503) or `ERR_HERALD_CLIENT_LIMIT` (`maxSubscribersPerClient`, HTTP 429).
+ */
+export class HeraldLimitError extends HeraldError {
+  /** The HTTP status an adapter answers with. */
+  readonly status: 429 | 503
+  /** What to send as `Retry-After`. */
+  readonly retryAfterSeconds: number
+  constructor(
+    code: 'ERR_HERALD_TOO_MANY_SUBSCRIBERS' | 'ERR_HERALD_CLIENT_LIMIT',
+    status: 429 | 503,
+    message: string,
+    retryAfterSeconds: number,
+  ) {
+    super(code, message)
+    this.status = status
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
+/** The hub is closed (`hub.close()` ran): it takes no new subscribers and no publishes. HTTP 503. */
+export class HeraldClosedError extends HeraldError {
+  readonly status = 503
+  /** What to send as `Retry-After`. */
+  readonly retryAfterSeconds: number
+  constructor(message: string, retryAfterSeconds: number) {
+    super('ERR_HERALD_CLOSED', message)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}

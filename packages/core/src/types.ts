@@ -20,6 +20,8 @@ export interface Sink {
   onClose(listener: () => void): void
   /** Ends the stream after what was written. */
   end(): void
+  /** Tears the stream down at once, dropping unsent bytes (a peer that takes nothing). Falls back to `end`. */
+  abort?(): void
 }
 
 /** What a producer publishes. The hub assigns `id`; `key` groups events for the `latest` policy. */
@@ -89,6 +91,11 @@ export interface HubOptions {
   epoch?: string
   onSubscribe?(subscription: Subscription): void
   onUnsubscribe?(subscription: Subscription, reason: CloseReason): void
+  /**
+   * Receives errors the hub cannot throw to a caller: a hook that threw, a store that failed a lookup
+   * (the subscriber then gets a reset). Default: rethrown asynchronously, like an unhandled error.
+   */
+  onError?(error: unknown): void
 }
 
 export interface SubscribeOptions {
@@ -145,7 +152,33 @@ export interface Hub {
   /** Ends every stream (after `options.event` / `retryMs`) and refuses new subscribers. */
   close(options?: CloseOptions): Promise<void>
   readonly closed: boolean
+  /**
+   * Whether a subscriber with this client key would be admitted now, without subscribing.
+   * Adapters call it before starting a response so they can refuse with a status. Refusals are counted.
+   */
+  checkAdmission(clientKey?: string): AdmissionRefusal | null
 }
+
+/** Why the hub refuses a new subscriber; `status` and `retryAfterSeconds` map to the HTTP answer. */
+export interface AdmissionRefusal {
+  status: 429 | 503
+  code: 'ERR_HERALD_TOO_MANY_SUBSCRIBERS' | 'ERR_HERALD_CLIENT_LIMIT' | 'ERR_HERALD_CLOSED'
+  /** A short plain-text reason, safe to send to the client. */
+  reason: string
+  retryAfterSeconds: number
+}
+
+/** The outcome of `admitStream`: either what to subscribe with, or the HTTP refusal to send. */
+export type Admission =
+  | {
+      ok: true
+      topics: string[]
+      lastEventId?: string
+      clientKey?: string
+      /** The response headers: the SSE set plus `StreamOptions.headers`. */
+      headers: Record<string, string>
+    }
+  | { ok: false; status: number; headers: Record<string, string>; body: string }
 
 /** A refusal an `authorize` callback can give instead of `false` (which means 403). */
 export interface AuthorizeRefusal {

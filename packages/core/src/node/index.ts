@@ -1,2 +1,2 @@
-// Node-only pieces (http.ServerResponse sink) live behind the `@herald/sse-core/node` subpath.
-export {}
+export { serveNode } from './serve.js'
+export { createNodeSink, type NodeResponse } from './sink.js'

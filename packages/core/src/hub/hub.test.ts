@@ -1,0 +1,248 @@
+import type { IncomingMessage } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { HeraldClosedError, HeraldConfigError, HeraldLimitError, HeraldTopicError } from '../errors.js'
+import { openStream, type TestStream, until } from '../test-utils/client.js'
+import { startServer, type TestServer } from '../test-utils/server.js'
+import { handler, TRANSPORTS } from '../test-utils/transports.js'
+import type { Hub, HubOptions, StreamOptions } from '../types.js'
+import { createHub } from './hub.js'
+
+describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
+  let server: TestServer | undefined
+  let hub: Hub | undefined
+  const streams: TestStream[] = []
+
+  async function setup(options: HubOptions = {}, stream: StreamOptions<IncomingMessage> = {}) {
+    hub = createHub({ epoch: 'e1', ...options })
+    server = await startServer(handler(transport, hub, stream))
+    return { hub, url: server.url }
+  }
+  async function open(path: string, headers?: Record<string, string>) {
+    const s = await openStream(`${server!.url}${path}`, headers)
+    streams.push(s)
+    return s
+  }
+
+  afterEach(async () => {
+    for (const s of streams.splice(0)) s.close()
+    await hub?.close()
+    await server?.close()
+    hub = undefined
+    server = undefined
+  })
+
+  it('opens with the SSE headers and delivers events with hub-assigned ids', async () => {
+    const { hub } = await setup()
+    const s = await open('/?topic=builds')
+    expect(s.status).toBe(200)
+    expect(s.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(s.headers['cache-control']).toBe('no-cache, no-transform')
+    expect(s.headers['x-accel-buffering']).toBe('no')
+    expect(s.headers['content-length']).toBeUndefined()
+    await until(() => hub.subscriberCount('builds') === 1, 'subscriber')
+    expect(hub.publish('builds', { event: 'progress', data: 'a\nb' })).toBe('e1-1')
+    expect(hub.publish('other', { data: 'not for us' })).toBe('e1-2')
+    expect(hub.publish('builds', { data: 'c' })).toBe('e1-3')
+    const events = await s.waitForEvents(2)
+    expect(events.map((e) => [e.id, e.event, e.data])).toEqual([
+      ['e1-1', 'progress', 'a\nb'],
+      ['e1-3', undefined, 'c'],
+    ])
+  })
+
+  it('delivers an event published to several topics once to a subscriber of several', async () => {
+    const { hub } = await setup()
+    const both = await open('/?topic=a&topic=b')
+    const onlyB = await open('/?topic=b')
+    await until(() => hub.subscriberCount() === 2, 'subscribers')
+    hub.publish(['a', 'b'], { data: 'x' })
+    hub.publish('a', { data: 'y' })
+    await both.waitForEvents(2)
+    await onlyB.waitForEvents(1)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(both.events.map((e) => e.data)).toEqual(['x', 'y'])
+    expect(onlyB.events.map((e) => e.data)).toEqual(['x'])
+  })
+
+  it('releases the subscriber as soon as the client goes away', async () => {
+    let reason: string | undefined
+    const { hub } = await setup({ onUnsubscribe: (_s, r) => (reason = r) })
+    const s = await open('/?topic=t')
+    await until(() => hub.subscriberCount('t') === 1, 'subscriber')
+    s.close()
+    await until(() => hub.subscriberCount('t') === 0, 'release')
+    expect(reason).toBe('client-gone')
+    expect(hub.metrics().subscribers).toBe(0)
+  })
+
+  it('replays events after a Last-Event-ID header, then goes live', async () => {
+    const { hub } = await setup()
+    const ids = ['one', 'two', 'three'].map((data) => hub.publish('t', { data }))
+    hub.publish('elsewhere', { data: 'skip' })
+    const s = await open('/?topic=t', { 'last-event-id': ids[0]! })
+    await s.waitForEvents(2)
+    hub.publish('t', { data: 'four' })
+    await s.waitForEvents(3)
+    expect(s.events.map((e) => e.data)).toEqual(['two', 'three', 'four'])
+    expect(hub.metrics().replayed).toBe(2)
+  })
+
+  it('reads Last-Event-ID from the lastEventId query parameter', async () => {
+    const { hub } = await setup()
+    const first = hub.publish('t', { data: 'one' })
+    hub.publish('t', { data: 'two' })
+    const s = await open(`/?topic=t&lastEventId=${encodeURIComponent(first)}`)
+    await s.waitForEvents(1)
+    expect(s.events.map((e) => e.data)).toEqual(['two'])
+  })
+
+  it.each([
+    ['another epoch', 'e0-1'],
+    ['garbage', 'not an id ✓'],
+    ['a future id', 'e1-99'],
+  ])('sends a reset event for %s, then live events', async (_what, lastEventId) => {
+    const { hub } = await setup({ resetEvent: 'start-over' })
+    hub.publish('t', { data: 'old' })
+    const s = await open(`/?topic=t&lastEventId=${encodeURIComponent(lastEventId)}`)
+    await s.waitForEvents(1)
+    hub.publish('t', { data: 'new' })
+    await s.waitForEvents(2)
+    expect(s.events.map((e) => [e.event, e.id, e.data])).toEqual([
+      ['start-over', 'e1-1', ''],
+      [undefined, 'e1-2', 'new'],
+    ])
+    expect(hub.metrics().resets).toBe(1)
+  })
+
+  it('sends the retry hint and the connected event on connect', async () => {
+    const ids: string[] = []
+    await setup({ retryMs: 2500, connectedEvent: 'hello', onSubscribe: (sub) => ids.push(sub.id) })
+    const s = await open('/?topic=t')
+    await s.waitForEvents(1)
+    expect(s.text.startsWith('retry: 2500\n\n')).toBe(true)
+    expect(s.retries).toEqual([2500])
+    expect(s.events[0]!.event).toBe('hello')
+    expect(ids).toHaveLength(1)
+    expect(s.events[0]!.data).toBe(ids[0])
+    expect(s.events[0]!.id).toBeUndefined()
+  })
+
+  it('sends heartbeat comments to idle subscribers only', async () => {
+    const { hub } = await setup({ heartbeatMs: 100 })
+    const idle = await open('/?topic=quiet')
+    const busy = await open('/?topic=busy')
+    await until(() => hub.subscriberCount() === 2, 'subscribers')
+    const beatsBefore = busy.text.split('\n').filter((l) => l === ':').length
+    const timer = setInterval(() => hub.publish('busy', { data: 'x' }), 20)
+    try {
+      await idle.waitFor(() => idle.text.split('\n').filter((l) => l === ':').length >= 3, '3 heartbeats')
+    } finally {
+      clearInterval(timer)
+    }
+    expect(busy.text.split('\n').filter((l) => l === ':').length).toBe(beatsBefore)
+    expect(hub.metrics().heartbeats).toBeGreaterThanOrEqual(3)
+  })
+
+  it('close() ends every stream after a final event and retry hint, and refuses new streams', async () => {
+    const { hub } = await setup()
+    const s = await open('/?topic=t')
+    await until(() => hub.subscriberCount() === 1, 'subscriber')
+    hub.publish('t', { data: 'last live' })
+    await hub.close({ event: { event: 'shutdown', data: 'bye' }, retryMs: 3000 })
+    await s.ended
+    expect(s.events.map((e) => [e.event, e.data])).toEqual([
+      [undefined, 'last live'],
+      ['shutdown', 'bye'],
+    ])
+    expect(s.retries).toEqual([3000])
+    const refused = await open('/?topic=t')
+    expect(refused.status).toBe(503)
+    expect(refused.headers['retry-after']).toBe('3')
+    expect(hub.metrics().refused.closed).toBe(1)
+    expect(() => hub.publish('t', { data: 'x' })).toThrow(HeraldClosedError)
+  })
+
+  it('refuses over-limit connects with 503 / 429 and Retry-After', async () => {
+    const { hub } = await setup({ maxSubscribers: 3, maxSubscribersPerClient: 2 })
+    const a = await open('/?topic=t')
+    const b = await open('/?topic=t')
+    expect([a.status, b.status]).toEqual([200, 200])
+    const c = await open('/?topic=t')
+    expect(c.status).toBe(429)
+    expect(c.headers['retry-after']).toBe('5')
+    await c.ended
+    expect(c.text).toMatch(/too many streams/i)
+    expect(hub.metrics().refused.clientLimit).toBe(1)
+    a.close()
+    await until(() => hub.subscriberCount() === 1, 'release')
+    const d = await open('/?topic=t')
+    expect(d.status).toBe(200)
+  })
+
+  it('answers 400 without topics, 403 / 401 from authorize', async () => {
+    await setup(
+      {},
+      {
+        authorize: (req) => {
+          const url = new URL(req.url ?? '/', 'http://x')
+          if (url.searchParams.get('who') === 'nobody') return false
+          if (url.searchParams.get('who') === 'anon') return { status: 401, reason: 'Log in first' }
+          return true
+        },
+      },
+    )
+    const none = await open('/')
+    expect(none.status).toBe(400)
+    await none.ended
+    expect(none.text).toMatch(/topic/)
+    const empty = await open('/?topic=')
+    expect(empty.status).toBe(400)
+    const long = await open(`/?topic=${'x'.repeat(257)}`)
+    expect(long.status).toBe(400)
+    const forbidden = await open('/?topic=t&who=nobody')
+    expect(forbidden.status).toBe(403)
+    const anon = await open('/?topic=t&who=anon')
+    expect(anon.status).toBe(401)
+    await anon.ended
+    expect(anon.text).toBe('Log in first')
+  })
+})
+
+describe('hub API', () => {
+  it('validates options with HeraldConfigError naming the option', () => {
+    expect(() => createHub({ budgetBytes: 0 })).toThrow(/budgetBytes/)
+    expect(() => createHub({ slowConsumer: 'fast' as never })).toThrow(HeraldConfigError)
+    expect(() => createHub({ heartbeatMs: -1 })).toThrow(/heartbeatMs/)
+    expect(() => createHub({ history: { maxEvents: 0 } })).toThrow(/history.maxEvents/)
+    expect(() => createHub({ gapEvent: 'a\nb' })).toThrow(/gapEvent/)
+    expect(() => createHub({ budgetByte: 5 } as never)).toThrow(/budgetByte/)
+    expect(() => createHub({ store: {} as never })).toThrow(/store/)
+  })
+
+  it('rejects bad topics and messages with typed errors', () => {
+    const hub = createHub()
+    expect(() => hub.publish('', { data: 'x' })).toThrow(HeraldTopicError)
+    expect(() => hub.publish([], { data: 'x' })).toThrow(HeraldTopicError)
+    expect(() => hub.publish('t', { id: 'mine', data: 'x' } as never)).toThrow(/id/)
+    expect(() => hub.publish('t', { event: 'a\nb' })).toThrow(/event/)
+    expect(hub.metrics().published).toBe(0)
+    expect(hub.publish('t', { data: 'ok' })).toMatch(/-1$/)
+  })
+
+  it('throws typed limit errors from subscribe', async () => {
+    const { createWebSink } = await import('../sink/web.js')
+    const hub = createHub({ maxSubscribers: 1 })
+    hub.subscribe({ sink: createWebSink().sink, topics: ['t'], clientKey: 'k' })
+    let error: unknown
+    try {
+      hub.subscribe({ sink: createWebSink().sink, topics: ['t'] })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(HeraldLimitError)
+    expect((error as HeraldLimitError).code).toBe('ERR_HERALD_TOO_MANY_SUBSCRIBERS')
+    expect((error as HeraldLimitError).status).toBe(503)
+    await hub.close()
+    expect(() => hub.subscribe({ sink: createWebSink().sink, topics: ['t'] })).toThrow(HeraldClosedError)
+  })
+})

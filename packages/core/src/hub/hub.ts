@@ -1,0 +1,393 @@
+import { HeraldClosedError, HeraldConfigError, HeraldEncodingError, HeraldLimitError } from '../errors.js'
+import { encodeComment, encodeEvent } from '../protocol/encode.js'
+import type {
+  AdmissionRefusal,
+  CloseOptions,
+  HistoryStore,
+  Hub,
+  HubMetrics,
+  HubOptions,
+  PublishMessage,
+  ReplayResult,
+  Sink,
+  SubscribeOptions,
+  Subscription,
+} from '../types.js'
+import { SharedTicker, tickInterval } from './heartbeat.js'
+import { createMemoryStore } from './history.js'
+import { formatId, parseSeq } from './ids.js'
+import { resolveHubOptions } from './options.js'
+import { type HubContext, Subscriber } from './subscriber.js'
+import { checkTopics } from './topics.js'
+
+/** Retry-After (seconds) for refusals over a subscriber limit. */
+const LIMIT_RETRY_AFTER_SECONDS = 5
+
+// Frames that one subscriber's ready events are flushed in: after the current I/O callback, so every
+// publish made in the same tick leaves in one write per subscriber.
+const defer: (fn: () => void) => void =
+  typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0)
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+function newMetrics(): HubMetrics {
+  return {
+    subscribers: 0,
+    published: 0,
+    delivered: 0,
+    deliveredBytes: 0,
+    heartbeats: 0,
+    replayed: 0,
+    resets: 0,
+    dropped: 0,
+    gaps: 0,
+    coalesced: 0,
+    slowConsumerDisconnects: 0,
+    drainTimeouts: 0,
+    refused: { limit: 0, clientLimit: 0, closed: 0 },
+  }
+}
+
+function checkSink(sink: unknown): Sink {
+  const s = sink as Partial<Sink> | null
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.write !== 'function' ||
+    typeof s.onDrain !== 'function' ||
+    typeof s.onClose !== 'function' ||
+    typeof s.end !== 'function'
+  ) {
+    throw new HeraldConfigError('sink', 'must be a Sink (write, onDrain, onClose, end, pending, closed)')
+  }
+  return s as Sink
+}
+
+/**
+ * Creates a hub: topics, encode-once fan-out with a byte budget per subscriber, Last-Event-ID replay
+ * from history, one shared heartbeat timer, and subscriber limits. Every option has a default;
+ * a bad option throws `HeraldConfigError` naming it.
+ *
+ * @example
+ * const hub = createHub({ heartbeatMs: 15_000, slowConsumer: 'drop-oldest' })
+ * hub.publish('builds', { event: 'progress', data: JSON.stringify({ pct: 40 }) }) // → the id assigned
+ */
+export function createHub(hubOptions?: HubOptions): Hub {
+  const options = resolveHubOptions(hubOptions)
+  const { epoch } = options
+  const store: HistoryStore | undefined =
+    options.store ?? (options.history ? createMemoryStore(options.history) : undefined)
+  const byTopic = new Map<string, Set<Subscriber>>()
+  const all = new Set<Subscriber>()
+  const perClient = new Map<string, number>()
+  const metrics = newMetrics()
+  /** Sinks that were ended with bytes still unsent, and when to give up on them. */
+  const lingering = new Map<Sink, number>()
+  let seq = 0
+  let subscriberIds = 0
+  let closed = false
+  let closing: Promise<void> | undefined
+  let closedRetryAfter = LIMIT_RETRY_AFTER_SECONDS
+
+  let dirty: Subscriber[] = []
+  let flushScheduled = false
+  const flushAll = () => {
+    flushScheduled = false
+    const list = dirty
+    dirty = []
+    const now = Date.now()
+    for (const sub of list) sub.flush(now)
+  }
+
+  const report = (error: unknown) => {
+    if (options.onError) options.onError(error)
+    else
+      queueMicrotask(() => {
+        throw error
+      })
+  }
+
+  const runHook = (fn: () => void) => {
+    try {
+      fn()
+    } catch (error) {
+      report(error)
+    }
+  }
+
+  const ticker = new SharedTicker(tickInterval(options.heartbeatMs, options.drainTimeoutMs), () => {
+    const now = Date.now()
+    for (const sub of all) sub.tick(now)
+    for (const [sink, deadline] of lingering) {
+      if (sink.pending === 0) lingering.delete(sink)
+      else if (now >= deadline) {
+        lingering.delete(sink)
+        sink.abort?.()
+      }
+    }
+    if (all.size === 0 && lingering.size === 0) ticker.stop()
+  })
+
+  const context: HubContext = {
+    options,
+    metrics,
+    frames: {
+      heartbeat: encodeComment(),
+      slowConsumer: encodeEvent({ event: 'slow-consumer', data: '' }),
+      retry: options.retryMs === undefined ? undefined : encodeEvent({ retry: options.retryMs }),
+    },
+    get now() {
+      return Date.now()
+    },
+    schedule(sub) {
+      sub.scheduled = true
+      dirty.push(sub)
+      if (!flushScheduled) {
+        flushScheduled = true
+        defer(flushAll)
+      }
+    },
+    release(sub, reason) {
+      all.delete(sub)
+      for (const topic of sub.topics) {
+        const set = byTopic.get(topic)
+        if (set?.delete(sub) && set.size === 0) byTopic.delete(topic)
+      }
+      if (sub.clientKey !== undefined) {
+        const n = (perClient.get(sub.clientKey) ?? 1) - 1
+        if (n === 0) perClient.delete(sub.clientKey)
+        else perClient.set(sub.clientKey, n)
+      }
+      metrics.subscribers = all.size
+      const hook = options.onUnsubscribe
+      if (hook) runHook(() => hook(sub.subscription, reason))
+    },
+    linger(sink) {
+      if (sink.pending === 0 || options.drainTimeoutMs === 0) return
+      lingering.set(sink, Date.now() + options.drainTimeoutMs)
+      ticker.start()
+    },
+    report,
+  }
+
+  function refusal(clientKey: string | undefined): AdmissionRefusal | null {
+    if (closed) {
+      return {
+        status: 503,
+        code: 'ERR_HERALD_CLOSED',
+        reason: 'The server is shutting down; reconnect later.',
+        retryAfterSeconds: closedRetryAfter,
+      }
+    }
+    if (all.size >= options.maxSubscribers) {
+      return {
+        status: 503,
+        code: 'ERR_HERALD_TOO_MANY_SUBSCRIBERS',
+        reason: 'Too many subscribers on this server; retry later.',
+        retryAfterSeconds: LIMIT_RETRY_AFTER_SECONDS,
+      }
+    }
+    if (clientKey !== undefined && (perClient.get(clientKey) ?? 0) >= options.maxSubscribersPerClient) {
+      return {
+        status: 429,
+        code: 'ERR_HERALD_CLIENT_LIMIT',
+        reason: 'Too many streams from this client; close one or retry later.',
+        retryAfterSeconds: LIMIT_RETRY_AFTER_SECONDS,
+      }
+    }
+    return null
+  }
+
+  function countRefusal(r: AdmissionRefusal): void {
+    if (r.code === 'ERR_HERALD_CLOSED') metrics.refused.closed++
+    else if (r.code === 'ERR_HERALD_TOO_MANY_SUBSCRIBERS') metrics.refused.limit++
+    else metrics.refused.clientLimit++
+  }
+
+  function replay(sub: Subscriber, topics: readonly string[], lastEventId: string): void {
+    const resetId = formatId(epoch, seq)
+    const after = parseSeq(lastEventId, epoch)
+    if (after === seq) return // up to date: nothing to replay
+    if (after === undefined || after > seq || !store) {
+      // Another epoch, garbage, an id from the future, or no history: say so instead of replaying part.
+      sub.finishReplay({ kind: 'reset' }, 0, resetId)
+      return
+    }
+    let result: ReplayResult | Promise<ReplayResult>
+    try {
+      result = store.since(topics, after)
+    } catch (error) {
+      report(error)
+      result = { kind: 'reset' }
+    }
+    if (!isPromise(result)) {
+      sub.finishReplay(result, after, resetId)
+      return
+    }
+    // Live events published while the store answers are held and deduplicated against the replay.
+    sub.startReplay()
+    result.then(
+      (r) => sub.finishReplay(r, after, resetId),
+      (error) => {
+        report(error)
+        sub.finishReplay({ kind: 'reset' }, after, resetId)
+      },
+    )
+  }
+
+  const hub: Hub = {
+    get closed() {
+      return closed
+    },
+
+    publish(topics: string | readonly string[], message: PublishMessage): string {
+      if (closed) throw new HeraldClosedError('Cannot publish: the hub is closed', closedRetryAfter)
+      const list = checkTopics(topics)
+      if (message === null || typeof message !== 'object') {
+        throw new HeraldEncodingError('message', 'ERR_SSE_INVALID_MESSAGE', 'must be an object')
+      }
+      if ((message as { id?: unknown }).id !== undefined) {
+        throw new HeraldEncodingError('id', 'ERR_SSE_INVALID_ID', 'is assigned by the hub; leave it out')
+      }
+      const { key } = message
+      if (key !== undefined && typeof key !== 'string') {
+        throw new HeraldEncodingError('key', 'ERR_HERALD_INVALID_KEY', `must be a string, got ${typeof key}`)
+      }
+      const next = seq + 1
+      const id = formatId(epoch, next)
+      // Encoded once; every subscriber's queue holds this same entry and these same bytes.
+      const bytes = encodeEvent({
+        data: message.data,
+        event: message.event,
+        retry: message.retry,
+        comment: message.comment,
+        id,
+      })
+      seq = next
+      const entry = {
+        seq: next,
+        bytes,
+        key: key ?? (list.length === 1 ? list[0] : list.join('\n')),
+        topics: list,
+        time: Date.now(),
+      }
+      metrics.published++
+      if (store) {
+        try {
+          const appended = store.append(entry)
+          if (isPromise(appended)) appended.catch(report)
+        } catch (error) {
+          report(error)
+        }
+      }
+      for (const topic of list) {
+        const set = byTopic.get(topic)
+        if (set) for (const sub of set) sub.offer(entry)
+      }
+      return id
+    },
+
+    subscribe(subscribeOptions: SubscribeOptions): Subscription {
+      if (subscribeOptions === null || typeof subscribeOptions !== 'object') {
+        throw new HeraldConfigError('subscribe options', 'must be an object')
+      }
+      const sink = checkSink(subscribeOptions.sink)
+      const topics = checkTopics(subscribeOptions.topics)
+      const { lastEventId, clientKey } = subscribeOptions
+      if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== 'string') {
+        throw new HeraldConfigError('lastEventId', 'must be a string, null or undefined')
+      }
+      if (clientKey !== undefined && typeof clientKey !== 'string') {
+        throw new HeraldConfigError('clientKey', 'must be a string or undefined')
+      }
+      const refused = refusal(clientKey)
+      if (refused) {
+        countRefusal(refused)
+        if (refused.code === 'ERR_HERALD_CLOSED')
+          throw new HeraldClosedError(refused.reason, refused.retryAfterSeconds)
+        throw new HeraldLimitError(refused.code, refused.status, refused.reason, refused.retryAfterSeconds)
+      }
+      const sub = new Subscriber(context, String(++subscriberIds), sink, topics, clientKey)
+      all.add(sub)
+      for (const topic of topics) {
+        let set = byTopic.get(topic)
+        if (!set) {
+          set = new Set()
+          byTopic.set(topic, set)
+        }
+        set.add(sub)
+      }
+      if (clientKey !== undefined) perClient.set(clientKey, (perClient.get(clientKey) ?? 0) + 1)
+      metrics.subscribers = all.size
+      ticker.start()
+
+      if (context.frames.retry) sub.queueDirect({ seq: 0, bytes: context.frames.retry })
+      if (options.connectedEvent) {
+        sub.queueDirect({ seq: 0, bytes: encodeEvent({ event: options.connectedEvent, data: sub.id }) })
+      }
+      if (lastEventId) replay(sub, topics, lastEventId)
+      // The preamble and a synchronous replay leave now, not a tick later.
+      sub.flush(Date.now())
+      const hook = options.onSubscribe
+      if (hook) runHook(() => hook(sub.subscription))
+      if (sink.closed) sub.close('client-gone')
+      return sub.subscription
+    },
+
+    subscriberCount(topic?: string): number {
+      if (topic === undefined) return all.size
+      return byTopic.get(topic)?.size ?? 0
+    },
+
+    metrics(): HubMetrics {
+      return { ...metrics, subscribers: all.size, refused: { ...metrics.refused } }
+    },
+
+    checkAdmission(clientKey?: string): AdmissionRefusal | null {
+      const refused = refusal(clientKey)
+      if (refused) countRefusal(refused)
+      return refused
+    },
+
+    close(closeOptions: CloseOptions = {}): Promise<void> {
+      if (closing) return closing
+      if (closeOptions === null || typeof closeOptions !== 'object') {
+        throw new HeraldConfigError('close options', 'must be an object')
+      }
+      const final: Uint8Array[] = []
+      if (closeOptions.event !== undefined) {
+        if ((closeOptions.event as { id?: unknown }).id !== undefined) {
+          throw new HeraldEncodingError('id', 'ERR_SSE_INVALID_ID', 'a closing event carries no id')
+        }
+        const { data, event, retry, comment } = closeOptions.event
+        final.push(encodeEvent({ data, event, retry, comment }))
+      }
+      if (closeOptions.retryMs !== undefined) {
+        final.push(encodeEvent({ retry: closeOptions.retryMs }))
+        closedRetryAfter = Math.max(1, Math.ceil(closeOptions.retryMs / 1000))
+      }
+      closed = true
+      for (const sub of [...all]) sub.close('hub-closed', final)
+      closing = (async () => {
+        // Ended streams still flushing: poll briefly rather than waiting for the (slow) shared tick.
+        while (lingering.size > 0) {
+          const now = Date.now()
+          for (const [sink, deadline] of lingering) {
+            if (sink.pending === 0) lingering.delete(sink)
+            else if (now >= deadline) {
+              lingering.delete(sink)
+              sink.abort?.()
+            }
+          }
+          if (lingering.size > 0) await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+        ticker.stop()
+        await store?.close?.()
+      })()
+      return closing
+    },
+  }
+  return hub
+}

@@ -1,0 +1,154 @@
+import { HeraldConfigError } from '../errors.js'
+import type { CloseReason, HistoryStore, HubOptions, SlowConsumerPolicy, Subscription } from '../types.js'
+import { randomEpoch } from './ids.js'
+
+/** HubOptions with every default applied and every value checked. */
+export interface ResolvedHubOptions {
+  budgetBytes: number
+  slowConsumer: SlowConsumerPolicy
+  slowConsumerEvent: boolean
+  drainTimeoutMs: number
+  gapEvent: string
+  history: false | { maxEvents: number; maxAgeMs: number }
+  store: HistoryStore | undefined
+  resetEvent: string
+  heartbeatMs: number
+  retryMs: number | undefined
+  connectedEvent: string | undefined
+  maxSubscribers: number
+  maxSubscribersPerClient: number
+  epoch: string
+  onSubscribe: ((subscription: Subscription) => void) | undefined
+  onUnsubscribe: ((subscription: Subscription, reason: CloseReason) => void) | undefined
+  onError: ((error: unknown) => void) | undefined
+}
+
+const KNOWN = new Set<string>([
+  'budgetBytes',
+  'slowConsumer',
+  'slowConsumerEvent',
+  'drainTimeoutMs',
+  'gapEvent',
+  'history',
+  'store',
+  'resetEvent',
+  'heartbeatMs',
+  'retryMs',
+  'connectedEvent',
+  'maxSubscribers',
+  'maxSubscribersPerClient',
+  'epoch',
+  'onSubscribe',
+  'onUnsubscribe',
+  'onError',
+])
+const POLICIES: readonly SlowConsumerPolicy[] = ['disconnect', 'drop-oldest', 'latest']
+const LINE_BREAK_OR_NUL = /[\r\n\0]/
+
+function integer(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new HeraldConfigError(name, `must be an integer >= ${min}, got ${String(value)}`)
+  }
+  return value
+}
+
+function limit(name: string, value: unknown): number {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
+  return integer(name, value, 0, 1)
+}
+
+function eventName(name: string, value: unknown, fallback: string): string
+function eventName(name: string, value: unknown, fallback: undefined): string | undefined
+function eventName(name: string, value: unknown, fallback: string | undefined): string | undefined {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value === '' || LINE_BREAK_OR_NUL.test(value)) {
+    throw new HeraldConfigError(name, 'must be a non-empty string without CR, LF or NUL')
+  }
+  return value
+}
+
+function hook<F>(name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw new HeraldConfigError(name, 'must be a function')
+  return value as F
+}
+
+/** Checks `options` and fills in defaults. Throws `HeraldConfigError` naming the first bad option. */
+export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new HeraldConfigError('options', 'must be an object')
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new HeraldConfigError(key, 'is not a hub option')
+  }
+  const o = options as Record<keyof HubOptions, unknown>
+  if (o.slowConsumer !== undefined && !POLICIES.includes(o.slowConsumer as SlowConsumerPolicy)) {
+    throw new HeraldConfigError('slowConsumer', `must be one of ${POLICIES.join(', ')}`)
+  }
+  if (o.slowConsumerEvent !== undefined && typeof o.slowConsumerEvent !== 'boolean') {
+    throw new HeraldConfigError('slowConsumerEvent', 'must be a boolean')
+  }
+  let history: ResolvedHubOptions['history'] = { maxEvents: 1000, maxAgeMs: 5 * 60_000 }
+  if (o.history === false) history = false
+  else if (o.history !== undefined) {
+    if (o.history === null || typeof o.history !== 'object') {
+      throw new HeraldConfigError('history', 'must be false or { maxEvents?, maxAgeMs? }')
+    }
+    const h = o.history as Record<string, unknown>
+    for (const key of Object.keys(h)) {
+      if (key !== 'maxEvents' && key !== 'maxAgeMs') {
+        throw new HeraldConfigError(`history.${key}`, 'is not a history option')
+      }
+    }
+    history = {
+      maxEvents: integer('history.maxEvents', h.maxEvents, 1000, 1),
+      maxAgeMs:
+        h.maxAgeMs === Number.POSITIVE_INFINITY
+          ? Number.POSITIVE_INFINITY
+          : integer('history.maxAgeMs', h.maxAgeMs, 5 * 60_000, 1),
+    }
+  }
+  let store: HistoryStore | undefined
+  if (o.store !== undefined) {
+    const s = o.store as Partial<HistoryStore> | null
+    if (
+      s === null ||
+      typeof s !== 'object' ||
+      typeof s.append !== 'function' ||
+      typeof s.since !== 'function'
+    ) {
+      throw new HeraldConfigError('store', 'must be a HistoryStore with append() and since()')
+    }
+    store = s as HistoryStore
+  }
+  let epoch = randomEpoch()
+  if (o.epoch !== undefined) {
+    if (typeof o.epoch !== 'string' || o.epoch === '' || o.epoch.length > 128 || /[\s\0]/.test(o.epoch)) {
+      throw new HeraldConfigError(
+        'epoch',
+        'must be a non-empty string of at most 128 characters without spaces',
+      )
+    }
+    epoch = o.epoch
+  }
+  return {
+    budgetBytes: integer('budgetBytes', o.budgetBytes, 1024 * 1024, 1),
+    slowConsumer: (o.slowConsumer as SlowConsumerPolicy | undefined) ?? 'disconnect',
+    slowConsumerEvent: (o.slowConsumerEvent as boolean | undefined) ?? true,
+    drainTimeoutMs: integer('drainTimeoutMs', o.drainTimeoutMs, 10_000, 0),
+    gapEvent: eventName('gapEvent', o.gapEvent, 'gap'),
+    history,
+    store,
+    resetEvent: eventName('resetEvent', o.resetEvent, 'reset'),
+    heartbeatMs: integer('heartbeatMs', o.heartbeatMs, 15_000, 0),
+    retryMs: o.retryMs === undefined ? undefined : integer('retryMs', o.retryMs, 0, 0),
+    connectedEvent: eventName('connectedEvent', o.connectedEvent, undefined),
+    maxSubscribers: limit('maxSubscribers', o.maxSubscribers),
+    maxSubscribersPerClient: limit('maxSubscribersPerClient', o.maxSubscribersPerClient),
+    epoch,
+    onSubscribe: hook('onSubscribe', o.onSubscribe),
+    onUnsubscribe: hook('onUnsubscribe', o.onUnsubscribe),
+    onError: hook('onError', o.onError),
+  }
+}

@@ -1,0 +1,241 @@
+import { concatFrames, FrameQueue, type QueueEntry } from '../backpressure/queue.js'
+import { encodeEvent } from '../protocol/encode.js'
+import type { CloseReason, HubMetrics, ReplayResult, Sink, Subscription } from '../types.js'
+import type { ResolvedHubOptions } from './options.js'
+
+/** What a subscriber needs from its hub. */
+export interface HubContext {
+  readonly options: ResolvedHubOptions
+  readonly metrics: HubMetrics
+  /** Frames for `sub` are queued: flush it in the next tick. */
+  schedule(sub: Subscriber): void
+  /** Removes `sub` from topics and counters, runs hooks; called once per subscriber. */
+  release(sub: Subscriber, reason: CloseReason): void
+  /** Keeps an ended sink until it closes, aborting it if it never drains. */
+  linger(sink: Sink): void
+  readonly now: number
+  readonly frames: { heartbeat: Uint8Array; slowConsumer: Uint8Array; retry: Uint8Array | undefined }
+  report(error: unknown): void
+}
+
+enum State {
+  /** Waiting for a history lookup: live events are held back, then deduplicated against the replay. */
+  Replaying = 0,
+  Live = 1,
+  Closed = 2,
+}
+
+/**
+ * One connection: its queue, its sink, its backpressure state. The hub never awaits it; frames are
+ * queued, and all frames queued in one tick leave in one `sink.write`.
+ */
+export class Subscriber {
+  readonly subscription: Subscription
+  private state = State.Live
+  private readonly queue = new FrameQueue()
+  private held: QueueEntry[] | undefined
+  /** Highest event seq queued: a multi-topic publish or a replay racing live events is delivered once. */
+  lastSeq = 0
+  /** Events dropped since the last write: the next write starts with a gap notice. */
+  private dropped = 0
+  scheduled = false
+  /** The sink said it was full; nothing is written until it drains. */
+  private blocked = false
+  private blockedSince = 0
+  private pendingAtCheck = 0
+  lastWriteAt: number
+  private resolveClosed!: (reason: CloseReason) => void
+
+  constructor(
+    private readonly hub: HubContext,
+    readonly id: string,
+    private readonly sink: Sink,
+    readonly topics: readonly string[],
+    readonly clientKey: string | undefined,
+  ) {
+    this.lastWriteAt = hub.now
+    const closed = new Promise<CloseReason>((resolve) => {
+      this.resolveClosed = resolve
+    })
+    this.subscription = {
+      id,
+      topics,
+      clientKey,
+      closed,
+      close: () => this.close('unsubscribed'),
+    }
+    sink.onDrain(() => this.onDrain())
+    sink.onClose(() => this.close('client-gone'))
+  }
+
+  get isClosed(): boolean {
+    return this.state === State.Closed
+  }
+
+  /** Queues a live event (the hot path: no allocation beyond the queue slot). */
+  offer(entry: QueueEntry): void {
+    if (entry.seq <= this.lastSeq) return
+    if (this.state !== State.Live) {
+      if (this.state === State.Replaying) this.held!.push(entry)
+      return
+    }
+    this.lastSeq = entry.seq
+    const { options, metrics } = this.hub
+    const result = this.queue.offer(entry, this.sink.pending, options.budgetBytes, options.slowConsumer)
+    if (result.coalesced > 0) metrics.coalesced += result.coalesced
+    if (!result.accepted) {
+      this.close('slow-consumer')
+      return
+    }
+    if (result.dropped > 0) {
+      metrics.dropped += result.dropped
+      this.dropped += result.dropped
+    }
+    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
+  }
+
+  /** Queues frames that bypass the budget: the connect preamble, replayed history, a final event. */
+  queueDirect(entry: QueueEntry): void {
+    this.queue.push(entry)
+  }
+
+  /** Holds live events back until `finishReplay` (for a store that answers asynchronously). */
+  startReplay(): void {
+    this.state = State.Replaying
+    this.held = []
+  }
+
+  /**
+   * Queues the replay (or a reset notice when it cannot be exact), then the live events held meanwhile,
+   * skipping any the replay already had.
+   */
+  finishReplay(result: ReplayResult, afterSeq: number, resetId: string): void {
+    if (this.state === State.Closed) return
+    const { metrics, options } = this.hub
+    if (result.kind === 'reset') {
+      metrics.resets++
+      this.queue.push({ seq: 0, bytes: encodeEvent({ event: options.resetEvent, id: resetId, data: '' }) })
+    } else {
+      for (const e of result.events) {
+        if (e.seq <= afterSeq || e.seq <= this.lastSeq) continue
+        this.queue.push(e)
+        this.lastSeq = e.seq
+        metrics.replayed++
+      }
+    }
+    const held = this.held
+    this.held = undefined
+    this.state = State.Live
+    if (held) for (const e of held) this.offer(e)
+    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
+  }
+
+  /** Writes everything queued in one chunk. Called by the hub once per tick for scheduled subscribers. */
+  flush(now: number): void {
+    this.scheduled = false
+    if (this.state !== State.Live || this.blocked || this.sink.closed) return
+    let total = this.queue.bytes
+    let entries = this.queue.takeAll()
+    if (this.dropped > 0) {
+      // The client learns that events are missing before it sees the next one (it may refetch).
+      const gap = encodeEvent({ event: this.hub.options.gapEvent, data: String(this.dropped) })
+      this.hub.metrics.gaps++
+      this.dropped = 0
+      entries = [{ seq: 0, bytes: gap }, ...entries]
+      total += gap.length
+    }
+    if (total === 0) return
+    let events = 0
+    let eventBytes = 0
+    for (const e of entries) {
+      if (e.seq > 0) {
+        events++
+        eventBytes += e.bytes.length
+      }
+    }
+    const { metrics } = this.hub
+    metrics.delivered += events
+    metrics.deliveredBytes += eventBytes
+    this.write(concatFrames(entries, total), now)
+  }
+
+  /** Sends a heartbeat comment if nothing was written for `heartbeatMs`; checks the drain deadline. */
+  tick(now: number): void {
+    if (this.state === State.Closed) return
+    const { options, metrics } = this.hub
+    if (this.blocked) {
+      // A sink that took some bytes since the last check is slow, not stuck: restart its clock.
+      const pending = this.sink.pending
+      if (pending < this.pendingAtCheck) this.blockedSince = now
+      this.pendingAtCheck = pending
+      if (options.drainTimeoutMs > 0 && now - this.blockedSince >= options.drainTimeoutMs) {
+        metrics.drainTimeouts++
+        this.close('drain-timeout')
+      }
+      return
+    }
+    if (options.heartbeatMs > 0 && !this.scheduled && now - this.lastWriteAt >= options.heartbeatMs) {
+      metrics.heartbeats++
+      this.write(this.hub.frames.heartbeat, now)
+    }
+  }
+
+  private write(chunk: Uint8Array, now: number): void {
+    this.lastWriteAt = now
+    if (!this.sink.write(chunk) && !this.sink.closed) {
+      this.blocked = true
+      this.blockedSince = now
+      this.pendingAtCheck = this.sink.pending
+    }
+  }
+
+  private onDrain(): void {
+    if (!this.blocked) return
+    this.blocked = false
+    if (this.queue.length > 0 || this.dropped > 0) this.flush(this.hub.now)
+  }
+
+  /**
+   * Ends the subscription. `final` frames are written after what is queued (hub close), except for a
+   * slow consumer, whose queue is dropped: it gets only the `slow-consumer` notice, if enabled.
+   */
+  close(reason: CloseReason, final?: Uint8Array[]): void {
+    if (this.state === State.Closed) return
+    const wasLive = this.state === State.Live
+    this.state = State.Closed
+    this.held = undefined
+    const { metrics, options } = this.hub
+    const sink = this.sink
+    if (reason !== 'client-gone' && !sink.closed) {
+      if (reason === 'slow-consumer') {
+        metrics.slowConsumerDisconnects++
+        this.queue.clear()
+        if (options.slowConsumerEvent) sink.write(this.hub.frames.slowConsumer)
+        sink.end()
+        this.hub.linger(sink)
+      } else if (reason === 'drain-timeout') {
+        this.queue.clear()
+        if (sink.abort) sink.abort()
+        else sink.end()
+      } else {
+        if (wasLive && this.queue.length > 0) {
+          const total = this.queue.bytes
+          const entries = this.queue.takeAll()
+          for (const e of entries) {
+            if (e.seq > 0) {
+              metrics.delivered++
+              metrics.deliveredBytes += e.bytes.length
+            }
+          }
+          sink.write(concatFrames(entries, total))
+        }
+        if (final) for (const f of final) sink.write(f)
+        sink.end()
+        this.hub.linger(sink)
+      }
+    }
+    this.queue.clear()
+    this.hub.release(this, reason)
+    this.resolveClosed(reason)
+  }
+}

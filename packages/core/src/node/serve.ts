@@ -1,0 +1,56 @@
+import { HeraldClosedError, HeraldLimitError } from '../errors.js'
+import { admitStream } from '../http/admit.js'
+import type { Hub, RequestInfo, StreamOptions, Subscription } from '../types.js'
+import { createNodeSink, type NodeResponse } from './sink.js'
+
+function refuseNode(res: NodeResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.statusCode = status
+  for (const name in headers) res.setHeader(name, headers[name]!)
+  res.end(body)
+}
+
+/**
+ * Serves one event stream on a Node response (Express `res`, Koa `ctx.res` with `ctx.respond = false`,
+ * `c.env.outgoing` on @hono/node-server, `event.runtime.node.res` on srvx; HTTP/1.1 or HTTP/2).
+ * A refusal writes its status, headers (with `Retry-After` for limits) and plain-text body, ends the
+ * response and resolves undefined. Otherwise resolves the subscription; it ends when the client leaves.
+ */
+export async function serveNode<Req>(
+  hub: Hub,
+  options: StreamOptions<Req>,
+  req: Req,
+  info: RequestInfo,
+  res: NodeResponse,
+): Promise<Subscription | undefined> {
+  const admission = await admitStream(hub, options, req, info)
+  if (!admission.ok) {
+    refuseNode(res, admission.status, admission.headers, admission.body)
+    return undefined
+  }
+  // Checked again right before the sink sends headers: another request may have taken the last slot.
+  const late = hub.checkAdmission(admission.clientKey)
+  if (late) {
+    refuseNode(
+      res,
+      late.status,
+      { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(late.retryAfterSeconds) },
+      late.reason,
+    )
+    return undefined
+  }
+  const sink = createNodeSink(res, admission.headers)
+  try {
+    return hub.subscribe({
+      sink,
+      topics: admission.topics,
+      lastEventId: admission.lastEventId,
+      clientKey: admission.clientKey,
+    })
+  } catch (error) {
+    if (error instanceof HeraldLimitError || error instanceof HeraldClosedError) {
+      sink.end()
+      return undefined
+    }
+    throw error
+  }
+}

@@ -1,0 +1,99 @@
+import type { Sink } from '../types.js'
+import { SinkEvents } from './listeners.js'
+
+/** Options of `createWebSink`. */
+export interface WebSinkOptions {
+  /**
+   * Bytes the stream may hold before `write` reports full (the sink's share of the subscriber budget).
+   * Default 64 KiB.
+   */
+  highWaterMark?: number
+}
+
+/** A sink whose bytes come out of `stream`; `written` counts every byte enqueued so far. */
+export interface WebSink extends Sink {
+  readonly written: number
+  abort(): void
+}
+
+/**
+ * A sink that produces a `ReadableStream<Uint8Array>`, for `Response` bodies (Hono, h3, any runtime).
+ * Backpressure is the stream's own: a byte-length queuing strategy, `desiredSize` says when it is full,
+ * and `pull` (the reader took bytes) is the drain signal. A cancelled stream (client gone) closes the sink.
+ */
+export function createWebSink(options: WebSinkOptions = {}): {
+  sink: WebSink
+  stream: ReadableStream<Uint8Array>
+} {
+  const highWaterMark = options.highWaterMark ?? 64 * 1024
+  const events = new SinkEvents()
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  let closed = false
+  let ended = false
+  let full = false
+  let written = 0
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c
+      },
+      pull() {
+        // Called when the queue fell below the high-water mark: the reader is taking bytes again.
+        if (full) {
+          full = false
+          events.drain()
+        }
+      },
+      cancel() {
+        closed = true
+        events.close()
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark }),
+  )
+
+  const sink: WebSink = {
+    get written() {
+      return written
+    },
+    get closed() {
+      return closed
+    },
+    get pending() {
+      const size = controller.desiredSize
+      // null: errored (nothing will be sent); 0 after close: the queue is empty and the stream done.
+      if (size === null || (ended && size === 0)) return 0
+      return highWaterMark - size
+    },
+    write(chunk) {
+      if (closed) return false
+      controller.enqueue(chunk)
+      written += chunk.length
+      const room = (controller.desiredSize ?? 0) > 0
+      if (!room) full = true
+      return room
+    },
+    onDrain: (l) => events.onDrain(l),
+    onClose: (l) => events.onClose(l),
+    end() {
+      if (closed) return
+      closed = true
+      ended = true
+      controller.close()
+      events.close()
+    },
+    abort() {
+      const wasEnded = ended
+      closed = true
+      ended = true
+      try {
+        controller.error(new Error('SSE stream aborted'))
+      } catch {
+        // Already closed and drained: nothing left to drop.
+      }
+      if (!wasEnded) events.close()
+    },
+  }
+  return { sink, stream }
+}
