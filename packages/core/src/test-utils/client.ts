@@ -16,11 +16,24 @@ export interface TestStream {
   isEnded: boolean
   waitFor(predicate: () => boolean, what?: string, timeoutMs?: number): Promise<void>
   waitForEvents(n: number, timeoutMs?: number): Promise<EventSourceMessage[]>
+  /** Starts reading (for a stream opened with `paused`). */
+  resume(): void
   close(): void
 }
 
+export interface OpenOptions {
+  /** Do not read the body until `resume()`: the socket fills up like a stuck client's. */
+  paused?: boolean
+  /** Keep only the last 64 KiB of `text` (long runs). */
+  trimText?: boolean
+}
+
 /** Opens a real HTTP GET and parses the event stream with an independent parser. */
-export function openStream(url: string, headers: Record<string, string> = {}): Promise<TestStream> {
+export function openStream(
+  url: string,
+  headers: Record<string, string> = {},
+  openOptions: OpenOptions = {},
+): Promise<TestStream> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       let endedResolve!: () => void
@@ -59,21 +72,30 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
           await stream.waitFor(() => stream.events.length >= n, `${n} events`, timeoutMs)
           return stream.events
         },
+        resume: () => {
+          if (reading) return
+          reading = true
+          res.on('data', onData)
+        },
         close: () => {
           req.destroy()
         },
       }
+      let reading = false
       const parser = createParser({
         onEvent: (e) => stream.events.push(e),
         onComment: (c) => stream.comments.push(c),
         onRetry: (r) => stream.retries.push(r),
       })
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
+      const onData = (chunk: string) => {
         stream.chunks++
         stream.text += chunk
+        if (openOptions.trimText && stream.text.length > 131072) stream.text = stream.text.slice(-65536)
         parser.feed(chunk)
-      })
+      }
+      if (openOptions.paused) res.pause()
+      else stream.resume()
       const finish = () => {
         stream.isEnded = true
         endedResolve()

@@ -19,7 +19,11 @@ export function requestInfo(req: IncomingMessage): RequestInfo {
  * Copies a web `Response` onto a Node response the way @hono/node-server and srvx do: headers first,
  * then each chunk, waiting for `drain` when the socket is full; the client leaving aborts `signal`.
  */
-export async function pumpResponse(response: Response, res: ServerResponse): Promise<void> {
+export async function pumpResponse(
+  response: Response,
+  res: ServerResponse,
+  onWrite?: (bytes: number) => void,
+): Promise<void> {
   res.writeHead(response.status, Object.fromEntries(response.headers))
   if (!response.body) {
     res.end()
@@ -33,6 +37,7 @@ export async function pumpResponse(response: Response, res: ServerResponse): Pro
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
+      onWrite?.(value.length)
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
           res.once('drain', resolve)
@@ -51,9 +56,18 @@ export function handler(
   transport: Transport,
   hub: Hub,
   options: StreamOptions<IncomingMessage> = {},
+  onWrite?: (bytes: number) => void,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   if (transport === 'node') {
     return async (req, res) => {
+      if (onWrite) {
+        // Instrumentation only: count the sink's writes to the real response.
+        const write = res.write.bind(res) as (chunk: Uint8Array) => boolean
+        res.write = ((chunk: Uint8Array) => {
+          onWrite(chunk.length)
+          return write(chunk)
+        }) as typeof res.write
+      }
       await serveNode(hub, options, req, requestInfo(req), res)
     }
   }
@@ -61,6 +75,6 @@ export function handler(
     const abort = new AbortController()
     res.on('close', () => abort.abort())
     const response = await serveWeb(hub, options, req, requestInfo(req), { signal: abort.signal })
-    await pumpResponse(response, res)
+    await pumpResponse(response, res, onWrite)
   }
 }

@@ -1,0 +1,75 @@
+import http2 from 'node:http2'
+import type { Hub } from '@herald/sse-core'
+import { createAdaptorServer } from '@hono/node-server'
+import { Hono } from 'hono'
+import { compress } from 'hono/compress'
+import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
+import { listen, serveFetch } from '../../core/src/test-utils/http-harness.js'
+import { sse } from '../src/index.js'
+
+/** The routes `describeAdapter` expects, behind `compress({ contentTypeFilter: /^text\// })`. */
+function buildApp(hub: Hub, paths: string[]) {
+  const app = new Hono()
+  app.use(async (c, next) => {
+    await next()
+    if (c.res.headers.get('content-type')?.startsWith('text/event-stream')) paths.push('web')
+    else if (c.res.headers.get('x-hono-already-sent')) paths.push('node')
+  })
+  // The strictest setting: it would compress text/event-stream if the stream did not say no-transform.
+  app.use(compress({ contentTypeFilter: /^text\// }))
+  app.use(async (c, next) => {
+    c.header('x-before', 'yes')
+    await next()
+  })
+  app.get('/events', sse(hub))
+  app.get('/keyed', sse(hub, { clientKey: () => 'fixed' }))
+  app.get(
+    '/private',
+    sse(hub, { authorize: (c) => c.req.header('authorization') === 'Bearer ok' || { status: 401 } }),
+  )
+  app.get('/forbidden', sse(hub, { authorize: () => false }))
+  app.get('/big', (c) => c.text('x'.repeat(4096)))
+  return app
+}
+
+function onNodeServer(http2Server: boolean): AdapterTarget['start'] {
+  return async (hub) => {
+    const paths: string[] = []
+    const app = buildApp(hub, paths)
+    const server = createAdaptorServer({
+      fetch: app.fetch,
+      ...(http2Server && { createServer: http2.createServer }),
+    })
+    return { ...(await listen(server as Parameters<typeof listen>[0])), paths }
+  }
+}
+
+describeAdapter('@herald/sse-hono', [
+  {
+    name: '@hono/node-server over HTTP/1.1',
+    sink: 'node',
+    compression: true,
+    remoteAddress: true,
+    start: onNodeServer(false),
+  },
+  {
+    name: '@hono/node-server over h2c',
+    sink: 'node',
+    http2: true,
+    compression: true,
+    remoteAddress: true,
+    start: onNodeServer(true),
+  },
+  {
+    // app.fetch behind a plain Request/Response bridge: no `c.env.outgoing`, as on Deno, Bun or workers.
+    name: 'a fetch-only server',
+    sink: 'web',
+    compression: true,
+    remoteAddress: false,
+    start: async (hub) => {
+      const paths: string[] = []
+      const app = buildApp(hub, paths)
+      return { ...(await serveFetch((request) => app.fetch(request))), paths }
+    },
+  },
+])
