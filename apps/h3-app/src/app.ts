@@ -2,16 +2,16 @@ import { once } from 'node:events'
 import http from 'node:http'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
 import { sse } from '@herald/sse-h3'
 import compression from 'compression'
-import { fromNodeHandler, H3, html, type NodeMiddleware, raw } from 'h3'
+import { assertBodySize, fromNodeHandler, H3, HTTPError, html, type NodeMiddleware, raw } from 'h3'
 import { serve } from 'h3/node'
 import { PAGE } from './page.js'
 import { publishFromBody } from './publish.js'
 
-/** Retry hint sent to clients when the server shuts down, so they come back soon after a restart. */
-const RESTART_RETRY_MS = 1000
+const MAX_BODY_BYTES = 64 * 1024
+const JSON_TYPE = /^application\/json\s*(;|$)/i
 
 /** The h3 app: the demo page, the event stream and the publish endpoint, behind compression. */
 export function buildApp(hub: Hub): H3 {
@@ -23,13 +23,24 @@ export function buildApp(hub: Hub): H3 {
   // One subscriber per request: topics from `?topic=` (repeatable), replay from Last-Event-ID.
   app.get('/events', sse(hub))
   app.post('/publish', async (event) => {
+    const type = event.req.headers.get('content-type')
+    if (type !== null && !JSON_TYPE.test(type)) {
+      event.res.status = 415
+      return { error: `Content-Type must be application/json, got ${type}` }
+    }
     let body: unknown
     try {
-      body = await event.req.json()
-    } catch {
+      assertBodySize(event, MAX_BODY_BYTES)
+      body = JSON.parse(await event.req.text())
+    } catch (error) {
+      if (HTTPError.isError(error) && error.status === 413) {
+        event.res.status = 413
+        return { error: 'body is larger than 64 KiB' }
+      }
       event.res.status = 400
-      return { error: 'body must be valid JSON' }
+      return { error: `body is not valid JSON: ${(error as Error).message}` }
     }
+    // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503.
     const outcome = publishFromBody(hub, body)
     event.res.status = outcome.status
     return outcome.body
@@ -48,8 +59,8 @@ export interface StartOptions {
 export interface RunningApp {
   url: string
   hub: Hub
-  /** Ends every stream (with a retry hint), then stops the server. */
-  close(): Promise<void>
+  /** Ends every stream (after `options`, e.g. a `retryMs` hint so clients come back), then the server. */
+  close(options?: CloseOptions): Promise<void>
 }
 
 /**
@@ -76,8 +87,9 @@ export async function start({
   return {
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
-    async close() {
-      await hub.close({ retryMs: RESTART_RETRY_MS })
+    async close(options) {
+      // Streams never end on their own: end them through the hub, then drop idle connections.
+      if (!hub.closed) await hub.close(options)
       const closed = new Promise((resolve) => server.close(resolve))
       // Idle keep-alive connections (HTTP/1.1) and sessions (h2c) would otherwise hold the server open.
       if ('closeAllConnections' in server) server.closeAllConnections()

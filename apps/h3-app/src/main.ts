@@ -5,7 +5,7 @@ console.log(`Herald + h3 demo on ${app.url}`)
 
 // Ctrl-C or a stop signal: every client gets a retry hint and its stream ends, then the server stops.
 const stop = () => {
-  app.close().then(
+  app.close({ retryMs: 1000 }).then(
     () => process.exit(0),
     (error) => {
       console.error(error)

@@ -1,17 +1,18 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
 import { sse } from '@herald/sse-hono'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { compress } from 'hono/compress'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { PAGE } from './page.js'
 import { publishFromBody } from './publish.js'
 
-/** Retry hint sent to clients when the server shuts down, so they come back soon after a restart. */
-const RESTART_RETRY_MS = 1000
+const MAX_BODY_BYTES = 64 * 1024
+const JSON_TYPE = /^application\/json\s*(;|$)/i
 
 /** The Hono app: the demo page, the event stream and the publish endpoint, behind compression. */
 export function buildApp(hub: Hub): Hono {
@@ -21,16 +22,28 @@ export function buildApp(hub: Hub): Hono {
   app.get('/', (c) => c.html(PAGE))
   // One subscriber per request: topics from `?topic=` (repeatable), replay from Last-Event-ID.
   app.get('/events', sse(hub))
-  app.post('/publish', async (c) => {
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      return c.json({ error: 'body must be valid JSON' }, 400)
-    }
-    const { status, body: answer } = publishFromBody(hub, body)
-    return c.json(answer, status as ContentfulStatusCode)
-  })
+  app.post(
+    '/publish',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: 'body is larger than 64 KiB' }, 413),
+    }),
+    async (c) => {
+      const type = c.req.header('content-type')
+      if (type !== undefined && !JSON_TYPE.test(type)) {
+        return c.json({ error: `Content-Type must be application/json, got ${type}` }, 415)
+      }
+      let body: unknown
+      try {
+        body = JSON.parse(await c.req.text())
+      } catch (error) {
+        return c.json({ error: `body is not valid JSON: ${(error as Error).message}` }, 400)
+      }
+      // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503.
+      const { status, body: answer } = publishFromBody(hub, body)
+      return c.json(answer, status as ContentfulStatusCode)
+    },
+  )
   return app
 }
 
@@ -45,8 +58,8 @@ export interface StartOptions {
 export interface RunningApp {
   url: string
   hub: Hub
-  /** Ends every stream (with a retry hint), then stops the server. */
-  close(): Promise<void>
+  /** Ends every stream (after `options`, e.g. a `retryMs` hint so clients come back), then the server. */
+  close(options?: CloseOptions): Promise<void>
 }
 
 /** Starts the app on @hono/node-server, which hands the adapter the raw Node response (the fast path). */
@@ -69,8 +82,9 @@ export async function start({
   return {
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
-    async close() {
-      await hub.close({ retryMs: RESTART_RETRY_MS })
+    async close(options) {
+      // Streams never end on their own: end them through the hub, then drop idle connections.
+      if (!hub.closed) await hub.close(options)
       const closed = new Promise((resolve) => server.close(resolve))
       // Idle keep-alive connections (HTTP/1.1) and sessions (h2c) would otherwise hold the server open.
       if ('closeAllConnections' in server) server.closeAllConnections()

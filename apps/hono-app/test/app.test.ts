@@ -129,6 +129,15 @@ it('refuses a bad publish with 400 and a reason, and publishes nothing', async (
     expect(res.status, JSON.stringify(body)).toBe(400)
     expect(((await res.json()) as { error: string }).error, JSON.stringify(body)).toMatch(reason)
   }
+  const asForm = await fetch(`${app.url}/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'topic=demo&data=x',
+  })
+  expect(asForm.status).toBe(415)
+  const huge = await publish({ topic: 'demo', data: 'x'.repeat(70_000) })
+  expect(huge.status).toBe(413)
+  expect(((await huge.json()) as { error: string }).error).toMatch(/64 KiB/)
   expect(app.hub.metrics().published).toBe(before)
   // A good publish still goes through, and is the only thing the subscriber sees.
   expect((await publish({ topic: 'demo', data: 'ok' })).status).toBe(200)
@@ -140,6 +149,6 @@ it('closes without hanging on open streams', async () => {
   const res = await fetch(`${other.url}/events?topic=demo`)
   const body = res.text()
   await expect.poll(() => other.hub.subscriberCount(), { timeout: 2000 }).toBe(1)
-  await other.close()
+  await other.close({ retryMs: 1000 })
   expect(await body).toMatch(/retry: 1000\n/)
 })
