@@ -1,0 +1,186 @@
+// Checks 4 and 8: fan-out under load. A burst reaches many clients complete and in order, and a client
+// that stops reading meets the configured slow-consumer policy without slowing anyone else down.
+import type { SlowConsumerPolicy } from '@herald/sse-core'
+import { type SseStream, waitUntil } from '../sse.js'
+import type { CaseContext, ConformanceCase } from '../target.js'
+import { assertNone, show, sleep } from './util.js'
+
+/** Events per burst and clients listening. */
+export const BURST_EVENTS = 10_000
+export const BURST_CLIENTS = 50
+
+export const backpressureBurst: ConformanceCase = {
+  id: 'backpressure.burst',
+  title: `a burst of ${BURST_EVENTS.toLocaleString('en')} events arrives complete and in order at ${BURST_CLIENTS} clients`,
+  needs: ['publish'],
+  async run(ctx) {
+    const server = await ctx.server()
+    const topic = ctx.topic('burst')
+    const clients: SseStream[] = []
+    for (let i = 0; i < BURST_CLIENTS; i++) clients.push(await ctx.connect(server, topic))
+    const started = performance.now()
+    const ids: string[] = []
+    if (server.hub) {
+      await waitUntil(
+        'every client to be subscribed',
+        () => server.hub!.subscriberCount(topic) === BURST_CLIENTS,
+        5000,
+      )
+      // One synchronous loop: the hardest burst there is, nothing interleaves with it.
+      for (let i = 0; i < BURST_EVENTS; i++) ids.push(server.hub.publish(topic, { data: `b${i}` }))
+    } else {
+      // Over HTTP one at a time, so the publish order is known.
+      for (let i = 0; i < BURST_EVENTS; i++) ids.push(await ctx.publish(server, topic, { data: `b${i}` }))
+    }
+    const published = performance.now()
+    await waitUntil(
+      `all ${BURST_EVENTS} events at all ${BURST_CLIENTS} clients`,
+      () => clients.every((c) => c.events.length >= BURST_EVENTS || c.ended || c.error),
+      30_000,
+    ).catch((error: Error) => {
+      const counts = clients.map((c) => c.events.length)
+      throw new Error(
+        `${error.message}: clients got between ${Math.min(...counts)} and ${Math.max(...counts)} events`,
+      )
+    })
+    const problems = clients
+      .map((client, n) => burstProblem(client, ids, n))
+      .filter((p): p is string => p !== undefined)
+    assertNone(problems.slice(0, 4), problems.length > 4 ? `${problems.length} clients wrong, first: ` : '')
+    ctx.note(
+      `published in ${(published - started).toFixed(0)} ms, all delivered after ${(performance.now() - started).toFixed(0)} ms`,
+    )
+  },
+}
+
+// What is wrong with one client's burst, if anything.
+function burstProblem(client: SseStream, ids: readonly string[], n: number): string | undefined {
+  if (client.error) return `client ${n}: ${client.error.message}`
+  if (client.events.length < BURST_EVENTS) {
+    return `client ${n}: the stream ended after ${client.events.length} of ${BURST_EVENTS} events`
+  }
+  for (let i = 0; i < BURST_EVENTS; i++) {
+    const e = client.events[i]!
+    if (e.data !== `b${i}` || e.id !== ids[i]) {
+      return `client ${n}: event ${i} is ${show(e.data)} (id ${show(e.id)}), expected "b${i}" (id ${show(ids[i])})`
+    }
+  }
+  if (client.events.length > BURST_EVENTS)
+    return `client ${n}: ${client.events.length - BURST_EVENTS} extra event(s)`
+  return undefined
+}
+
+const BUDGET = 64 * 1024
+const EVENT_BYTES = 8 * 1024
+// Enough to fill the kernel's socket buffers (several MB on loopback) and then the budget.
+const MAX_EVENTS = 3000
+
+async function slowConsumer(ctx: CaseContext, policy: SlowConsumerPolicy): Promise<string> {
+  const server = await ctx.server({
+    budgetBytes: BUDGET,
+    slowConsumer: policy,
+    drainTimeoutMs: 30_000,
+    heartbeatMs: 0,
+  })
+  const hub = server.hub!
+  const topic = ctx.topic(`slow-${policy}`)
+  const good = await ctx.connect(server, topic)
+  const stalled = await ctx.connect(server, topic, { stalled: true })
+  await waitUntil('both clients to be subscribed', () => hub.subscriberCount(topic) === 2, 5000)
+  const payload = 'x'.repeat(EVENT_BYTES)
+  const start = hub.metrics()
+  const hit = () => {
+    const m = hub.metrics()
+    if (policy === 'disconnect') return hub.subscriberCount(topic) < 2
+    if (policy === 'drop-oldest') return m.dropped > start.dropped
+    return m.coalesced > start.coalesced
+  }
+  let sent = 0
+  while (!hit()) {
+    if (sent >= MAX_EVENTS) {
+      throw new Error(
+        `${policy}: after ${sent} events of ${EVENT_BYTES / 1024} KiB to a client that reads nothing ` +
+          `(budget ${BUDGET / 1024} KiB) the policy never acted`,
+      )
+    }
+    hub.publish(topic, { data: `${sent} ${payload}` })
+    sent++
+    // Keep the reading client current, so only the stalled one can fall behind.
+    // (Its in-flight bytes stay well under the budget: over HTTP/2 a 64 KiB window is all it has.)
+    if (sent - good.events.length > 3) {
+      await good
+        .waitFor('the reading client to keep up', () => sent - good.events.length <= 1, 10_000)
+        .catch(() => {
+          throw new Error(
+            `${policy}: the reading client stalled too (${good.events.length} of ${sent} events)`,
+          )
+        })
+    } else {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  const final = `final ${policy}`
+  hub.publish(topic, { data: final })
+  sent++
+  await good
+    .waitFor('the reading client to get everything', () => good.events.length >= sent, 10_000)
+    .catch(() => {
+      throw new Error(`${policy}: the reading client got ${good.events.length} of ${sent} events`)
+    })
+  const problems: string[] = []
+  good.events.forEach((e, i) => {
+    if (problems.length === 0 && !e.data.startsWith(i === sent - 1 ? final : `${i} `)) {
+      problems.push(`${policy}: the reading client's event ${i} is ${show(e.data, 20)}`)
+    }
+  })
+  if (good.ended) problems.push(`${policy}: the reading client's stream ended`)
+
+  stalled.resume()
+  if (policy === 'disconnect') {
+    await stalled
+      .waitFor('the slow client’s stream to end', () => stalled.ended, 10_000)
+      .catch(() => {
+        throw new Error(`${policy}: the slow client was unsubscribed but its stream never ended`)
+      })
+    if (hub.metrics().slowConsumerDisconnects <= start.slowConsumerDisconnects) {
+      problems.push(`${policy}: metrics().slowConsumerDisconnects did not count it`)
+    }
+  } else {
+    await stalled
+      .waitFor(
+        'the slow client to catch up to the last event',
+        () => stalled.events.at(-1)?.data === final,
+        10_000,
+      )
+      .catch(() => {
+        throw new Error(
+          `${policy}: once reading again the slow client never got the last event (${stalled.events.length} events)`,
+        )
+      })
+    const numbers = stalled.events.filter((e) => /^\d+ /.test(e.data)).map((e) => Number.parseInt(e.data, 10))
+    if (numbers.some((n, i) => i > 0 && n <= numbers[i - 1]!))
+      problems.push(`${policy}: the slow client got events out of order`)
+    if (numbers.length >= sent - 1)
+      problems.push(`${policy}: the slow client got every event; nothing was shed`)
+    if (
+      policy === 'drop-oldest' &&
+      !stalled.events.some((e) => e.event !== undefined && e.event !== 'message')
+    ) {
+      problems.push(`${policy}: no gap notice among the events the slow client got`)
+    }
+    if (stalled.ended) problems.push(`${policy}: the slow client's stream ended`)
+  }
+  assertNone(problems)
+  return `${policy}: acted after ${sent - 1} events (${(((sent - 1) * EVENT_BYTES) / 1048576).toFixed(1)} MiB)`
+}
+
+export const backpressureSlowConsumer: ConformanceCase = {
+  id: 'backpressure.slow-consumer',
+  title: 'a client that stops reading meets each slow-consumer policy; the reading client is unaffected',
+  needs: ['hub'],
+  async run(ctx) {
+    for (const policy of ['disconnect', 'drop-oldest', 'latest'] as const)
+      ctx.note(await slowConsumer(ctx, policy))
+    await sleep(0)
+  },
+}

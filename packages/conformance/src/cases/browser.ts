@@ -1,0 +1,114 @@
+// Check 10: a real browser. Chromium opens the page, its EventSource receives events, the server restarts
+// on the same port, and the browser (sending Last-Event-ID by itself) resumes with nothing lost or doubled.
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import { waitUntil } from '../sse.js'
+import type { ConformanceCase } from '../target.js'
+import { assertNone, sleep } from './util.js'
+
+/** The topic the sample page subscribes to. */
+export const PAGE_TOPIC = 'demo'
+
+// Wraps the page's EventSource before any page script runs, to record what it dispatches.
+const INSTRUMENT = `(() => {
+  const Native = window.EventSource
+  const log = (window.__heraldConformance = { opens: 0, errors: 0, messages: [] })
+  window.EventSource = class extends Native {
+    constructor(url, init) {
+      super(url, init)
+      this.addEventListener('open', () => log.opens++)
+      this.addEventListener('error', () => log.errors++)
+      this.addEventListener('message', (e) => log.messages.push({ data: e.data, id: e.lastEventId }))
+    }
+  }
+})()`
+
+interface PageLog {
+  opens: number
+  errors: number
+  messages: { data: string; id: string }[]
+}
+
+const readLog = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __heraldConformance?: PageLog }).__heraldConformance ?? null)
+
+export const browserResume: ConformanceCase = {
+  id: 'browser.resume',
+  title: 'Chromium receives events on the page and resumes after a restart with none lost or doubled',
+  needs: ['browser', 'hub'],
+  protocols: ['http1'],
+  async run(ctx) {
+    const browser = await ctx.browser()
+    // A short retry hint, so the browser comes back in well under its default 3 s.
+    const server = await ctx.server({ retryMs: 250, heartbeatMs: 1000 })
+    const hub = server.hub!
+    const page = await browser.newPage()
+    ctx.defer(() => page.close())
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    await page.addInitScript(INSTRUMENT)
+    await page.goto(server.pageUrl.href)
+    const poll = async (what: string, check: (log: PageLog) => boolean, timeoutMs: number) => {
+      let last: PageLog | null = null
+      const deadline = performance.now() + timeoutMs
+      for (;;) {
+        last = await readLog(page)
+        if (last && check(last)) return last
+        if (performance.now() > deadline) {
+          throw new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}: the page has ${last?.messages.length ?? 0} ` +
+              `events (${last?.messages.map((m) => m.data).join(', ') || 'none'}), ${last?.opens ?? 0} opens` +
+              (last ? '' : '; the page opened no EventSource'),
+          )
+        }
+        await sleep(25)
+      }
+    }
+    await poll('the EventSource to open', (log) => log.opens >= 1, 10_000)
+    await waitUntil(
+      `the page to subscribe to "${PAGE_TOPIC}"`,
+      () => hub.subscriberCount(PAGE_TOPIC) >= 1,
+      5000,
+    )
+    const expected: string[] = []
+    const send = (n: number) => {
+      const data = `browser ${n}`
+      hub.publish(PAGE_TOPIC, { data })
+      expected.push(data)
+    }
+    for (let n = 1; n <= 3; n++) send(n)
+    await poll('3 events before the restart', (log) => log.messages.length >= 3, 5000)
+
+    await server.close()
+    if (hub.closed) {
+      throw new Error(
+        'the app closed the hub it was given, so history cannot survive a restart; close only the server',
+      )
+    }
+    for (let n = 4; n <= 6; n++) send(n) // missed while the server is down: only history has them
+    await sleep(100)
+    const restarted = await ctx.server(undefined, { port: server.port, hub })
+    void restarted
+    await poll(
+      'the page to reconnect and replay the missed events',
+      (log) => log.messages.length >= 6,
+      15_000,
+    )
+    for (let n = 7; n <= 8; n++) send(n)
+    const log = await poll('live events after the restart', (l) => l.messages.length >= 8, 5000)
+    await sleep(200) // a duplicate would show up now
+    const final = (await readLog(page))!
+    const problems: string[] = []
+    const got = final.messages.map((m) => m.data)
+    if (got.join() !== expected.join())
+      problems.push(`the page got ${got.join(', ')}; expected ${expected.join(', ')}`)
+    if (log.opens < 2) problems.push(`the EventSource opened ${log.opens} time(s); it never reconnected`)
+    problems.push(...pageErrors.map((e) => `page error: ${e}`))
+    await mkdir(ctx.artifactsDir, { recursive: true })
+    const file = path.join(ctx.artifactsDir, `browser-resume-${ctx.protocol}.png`)
+    await page.screenshot({ path: file, fullPage: true })
+    ctx.note(`screenshot: ${file}; ${final.opens} opens, ${final.errors} error events`)
+    assertNone(problems)
+  },
+}

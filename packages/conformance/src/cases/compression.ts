@@ -1,0 +1,67 @@
+// Check 2: behind compression middleware, every event is decodable as soon as it is published: either
+// the response is not compressed (Cache-Control: no-transform) or the compressor flushes per event.
+import type { CaseContext, ConformanceCase } from '../target.js'
+import { ACCEPT_ALL_ENCODINGS } from './util.js'
+
+/** Each event decodable within this many milliseconds of its publish. */
+export const EVENT_WITHIN_MS = 100
+// Past this, the event is not late but stuck in a buffer: fail at once, without a retry.
+const STUCK_MS = 2000
+const EVENTS = 5
+
+async function measure(ctx: CaseContext): Promise<number[]> {
+  const server = await ctx.server()
+  const topic = ctx.topic()
+  const stream = await ctx.connect(server, topic, { headers: ACCEPT_ALL_ENCODINGS })
+  const coding = stream.headers['content-encoding'] ?? 'none'
+  const latencies: number[] = []
+  try {
+    for (let i = 0; i < EVENTS; i++) {
+      const data = `compression ${i} ${'x'.repeat(i * 40)}`
+      const sent = performance.now()
+      await ctx.publish(server, topic, { data })
+      const event = await stream
+        .waitFor(`event ${i + 1}`, () => stream.events.find((e) => e.data === data), STUCK_MS)
+        .catch(() => {
+          throw Object.assign(
+            new Error(
+              `event ${i + 1} of ${EVENTS} was not decodable ${STUCK_MS} ms after publish ` +
+                `(Content-Encoding: ${coding}, ${stream.bytes} decoded bytes so far): the compressor buffers ` +
+                'the stream; send Cache-Control: no-transform or flush after every event',
+            ),
+            { stuck: true },
+          )
+        })
+      latencies.push(event.at - sent)
+    }
+  } finally {
+    stream.close()
+  }
+  const worst = Math.max(...latencies)
+  if (worst > EVENT_WITHIN_MS) {
+    throw new Error(
+      `an event took ${worst.toFixed(0)} ms from publish to decodable (limit ${EVENT_WITHIN_MS} ms, ` +
+        `Content-Encoding: ${coding}): ${latencies.map((l) => l.toFixed(0)).join(', ')} ms`,
+    )
+  }
+  ctx.note(
+    `Content-Encoding: ${coding}; publish → decoded event ${latencies.map((l) => l.toFixed(1)).join(', ')} ms`,
+  )
+  return latencies
+}
+
+export const compressionPerEvent: ConformanceCase = {
+  id: 'compression.per-event',
+  title: `with Accept-Encoding: gzip, deflate, br, zstd each event is decodable within ${EVENT_WITHIN_MS} ms`,
+  needs: ['publish'],
+  async run(ctx) {
+    try {
+      await measure(ctx)
+    } catch (error) {
+      // A stuck event is a verdict; a slow one may be a loaded machine warming up, so measure again.
+      if ((error as { stuck?: boolean }).stuck) throw error
+      ctx.note(`first attempt failed (${(error as Error).message}); retried once`)
+      await measure(ctx)
+    }
+  },
+}

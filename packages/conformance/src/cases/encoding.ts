@@ -1,0 +1,179 @@
+// Check 3: what is published arrives byte-exact through three parsers (eventsource-parser fed in 5-byte
+// pieces, the WHATWG algorithm, and the `eventsource` client), and bad publishes are refused.
+import { EventSource } from 'eventsource'
+import { fetchVia } from '../eventsource-fetch.js'
+import type { ConformanceCase, PublishInput } from '../target.js'
+import { ACCEPT_ALL_ENCODINGS, assertNone, show, sleep } from './util.js'
+
+interface Sample {
+  name: string
+  input: PublishInput
+  /** What `data` reads as on the client: line breaks become LF. */
+  expect: string
+}
+
+const BIG_UNICODE = 'é日🎉ü\u00a0'.repeat(6000) // ~63 KB: spans many reads and splits characters
+
+/** What the round trip covers. */
+export const SAMPLES: readonly Sample[] = [
+  { name: 'plain', input: { data: 'hello' }, expect: 'hello' },
+  { name: 'LF', input: { data: 'line one\nline two' }, expect: 'line one\nline two' },
+  { name: 'CRLF', input: { data: 'a\r\nb\r\nc' }, expect: 'a\nb\nc' },
+  { name: 'lone CR', input: { data: 'a\rb' }, expect: 'a\nb' },
+  { name: 'mixed breaks, empty lines', input: { data: 'a\r\n\rb\n\nc\n' }, expect: 'a\n\nb\n\nc\n' },
+  { name: 'leading spaces', input: { data: '  two leading spaces' }, expect: '  two leading spaces' },
+  { name: 'leading space on a later line', input: { data: 'x\n y' }, expect: 'x\n y' },
+  { name: 'colons', input: { data: 'key: value:: more:' }, expect: 'key: value:: more:' },
+  { name: 'leading colon', input: { data: ': not a comment' }, expect: ': not a comment' },
+  {
+    name: 'field-like text',
+    input: { data: 'data: x\nid: 7\nevent: no' },
+    expect: 'data: x\nid: 7\nevent: no',
+  },
+  { name: 'empty data', input: { data: '' }, expect: '' },
+  { name: 'only a line break', input: { data: '\n' }, expect: '\n' },
+  { name: 'NUL and tabs', input: { data: 'a\u0000b\tc' }, expect: 'a\u0000b\tc' },
+  {
+    name: 'unicode',
+    input: { data: 'héllo — 日本語 — 🎉 — \u2028\u2029' },
+    expect: 'héllo — 日本語 — 🎉 — \u2028\u2029',
+  },
+  { name: 'unicode across chunks', input: { data: BIG_UNICODE }, expect: BIG_UNICODE },
+  { name: 'custom event name', input: { event: 'custom-name', data: 'c1' }, expect: 'c1' },
+  { name: 'dotted event name', input: { event: 'update.v2', data: 'c2' }, expect: 'c2' },
+  { name: 'event named message', input: { event: 'message', data: 'c3' }, expect: 'c3' },
+]
+
+export const encodingRoundTrip: ConformanceCase = {
+  id: 'encoding.round-trip',
+  title: 'data, line breaks, spaces, colons, empty data, unicode and event names survive three parsers',
+  needs: ['publish'],
+  async run(ctx) {
+    const server = await ctx.server()
+    const topic = ctx.topic()
+    const raw = await ctx.connect(server, topic, { feedBytes: 5, headers: ACCEPT_ALL_ENCODINGS })
+
+    // The `eventsource` client: a listener per event type, since named events skip `onmessage`.
+    const seen: { type: string; data: string; lastEventId: string }[] = []
+    const esUrl = new URL(server.eventsUrl)
+    esUrl.searchParams.append('topic', topic)
+    const es = new EventSource(esUrl, { fetch: fetchVia(ctx.client) })
+    ctx.defer(() => es.close())
+    for (const type of new Set(SAMPLES.map((s) => s.input.event ?? 'message'))) {
+      es.addEventListener(type, (e) => seen.push({ type, data: e.data, lastEventId: e.lastEventId }))
+    }
+    let esError = ''
+    es.addEventListener('error', (e) => {
+      esError = `EventSource error: ${(e as { message?: string }).message ?? 'connection failed'}`
+    })
+    await raw.waitFor(
+      'the EventSource client to open',
+      () => es.readyState === EventSource.OPEN || esError || undefined,
+      5000,
+    )
+    if (esError) throw new Error(esError)
+
+    const ids: string[] = []
+    for (const sample of SAMPLES) ids.push(await ctx.publish(server, topic, sample.input))
+    await raw.waitForEvents(SAMPLES.length, 10_000, `${SAMPLES.length} events`)
+    await raw
+      .waitFor(
+        `${SAMPLES.length} events at the EventSource client`,
+        () => seen.length >= SAMPLES.length,
+        10_000,
+      )
+      .catch((error: Error) => {
+        throw new Error(`${error.message} (got ${seen.length}${esError ? `; ${esError}` : ''})`)
+      })
+
+    const problems: string[] = []
+    SAMPLES.forEach((sample, i) => {
+      const type = sample.input.event ?? 'message'
+      const parsed = raw.events[i]
+      const spec = raw.specEvents[i]
+      const client = seen[i]
+      const where = `${sample.name}`
+      if (parsed?.data !== sample.expect)
+        problems.push(
+          `${where}: eventsource-parser read ${show(parsed?.data)}, expected ${show(sample.expect)}`,
+        )
+      if ((parsed?.event ?? 'message') !== type)
+        problems.push(
+          `${where}: eventsource-parser read event ${show(parsed?.event)}, expected ${show(type)}`,
+        )
+      if (parsed?.id !== ids[i])
+        problems.push(
+          `${where}: eventsource-parser read id ${show(parsed?.id)}, /publish said ${show(ids[i])}`,
+        )
+      if (spec?.data !== sample.expect)
+        problems.push(
+          `${where}: the WHATWG algorithm read ${show(spec?.data)}, expected ${show(sample.expect)}`,
+        )
+      if (spec?.type !== type)
+        problems.push(`${where}: the WHATWG algorithm read type ${show(spec?.type)}, expected ${show(type)}`)
+      if (spec?.lastEventId !== ids[i])
+        problems.push(
+          `${where}: the WHATWG algorithm has lastEventId ${show(spec?.lastEventId)}, expected ${show(ids[i])}`,
+        )
+      if (client?.data !== sample.expect)
+        problems.push(`${where}: EventSource read ${show(client?.data)}, expected ${show(sample.expect)}`)
+      if (client?.type !== type)
+        problems.push(`${where}: EventSource dispatched ${show(client?.type)}, expected ${show(type)}`)
+      if (client?.lastEventId !== ids[i])
+        problems.push(
+          `${where}: EventSource lastEventId ${show(client?.lastEventId)}, expected ${show(ids[i])}`,
+        )
+    })
+    assertNone(problems.slice(0, 6), problems.length > 6 ? `${problems.length} mismatches, first: ` : '')
+    ctx.note(
+      `${SAMPLES.length} samples, ${raw.bytes} bytes, Content-Encoding: ${raw.headers['content-encoding'] ?? 'none'}`,
+    )
+  },
+}
+
+/** Publish bodies the convention refuses with 400; `%T` is the subscribed topic. */
+export const BAD_PUBLISHES: readonly { name: string; body: string }[] = [
+  { name: 'malformed JSON', body: '{"topic": "%T", "data": ' },
+  { name: 'not an object', body: '["%T", "x"]' },
+  { name: 'missing topic', body: '{"data": "bad-publish"}' },
+  { name: 'empty topic', body: '{"topic": "", "data": "bad-publish"}' },
+  { name: 'topic not a string', body: '{"topic": 42, "data": "bad-publish"}' },
+  { name: 'missing data', body: '{"topic": "%T"}' },
+  { name: 'event name with a line break', body: '{"topic": "%T", "event": "a\\nb", "data": "bad-publish"}' },
+]
+
+export const encodingBadPublish: ConformanceCase = {
+  id: 'encoding.bad-publish',
+  title: 'bad input to /publish gets 400 with a reason and nothing reaches subscribers',
+  needs: ['publish'],
+  async run(ctx) {
+    const server = await ctx.server()
+    const topic = ctx.topic()
+    const stream = await ctx.connect(server, topic)
+    const problems: string[] = []
+    for (const bad of BAD_PUBLISHES) {
+      const { status, body } = await ctx.publishRaw(server, bad.body.replaceAll('%T', topic))
+      if (status !== 400) problems.push(`${bad.name}: answered ${status}, expected 400`)
+      let reason: unknown
+      try {
+        reason = (JSON.parse(body) as { error?: unknown }).error
+      } catch {
+        reason = undefined
+      }
+      if (status === 400 && (typeof reason !== 'string' || reason === '')) {
+        problems.push(`${bad.name}: the 400 body has no { "error": "<reason>" } (${show(body)})`)
+      }
+    }
+    const sentinel = await ctx.publish(server, topic, { data: 'after the bad ones' })
+    await stream.waitForEvents(1, 5000, 'the valid event published after the bad ones')
+    await sleep(50)
+    const first = stream.events[0]
+    if (first?.id !== sentinel || stream.events.length !== 1) {
+      problems.push(
+        `subscribers received ${stream.events.length} event(s) (${stream.events.map((e) => show(e.data, 30)).join(', ')}); ` +
+          'only the valid one was expected',
+      )
+    }
+    assertNone(problems)
+  },
+}

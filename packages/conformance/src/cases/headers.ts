@@ -1,0 +1,74 @@
+// Check 1: the response head reaches the client at once, before any event, with the headers that keep
+// proxies and compression middleware from buffering the stream.
+import type { SseStream } from '../sse.js'
+import type { CaseContext, ConformanceCase } from '../target.js'
+import { ACCEPT_ALL_ENCODINGS, assertNone, withOneRetry } from './util.js'
+
+/** Headers answered within this many milliseconds of the request, with nothing published. */
+export const HEADERS_WITHIN_MS = 100
+
+// Connection-specific headers are forbidden in HTTP/2 (RFC 9113 §8.2.2); Node warns or throws on them.
+const H2_FORBIDDEN = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']
+
+/** Every rule the head of an event-stream response breaks. */
+export function headProblems(stream: Pick<SseStream, 'status' | 'headers'>, protocol: string): string[] {
+  const problems: string[] = []
+  const h = stream.headers
+  if (stream.status !== 200) problems.push(`status ${stream.status}, expected 200`)
+  const type = h['content-type'] ?? ''
+  if (!/^text\/event-stream\s*(;|$)/i.test(type))
+    problems.push(`Content-Type is ${JSON.stringify(type)}, expected text/event-stream`)
+  const cacheControl = (h['cache-control'] ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim())
+  for (const token of ['no-cache', 'no-transform']) {
+    if (!cacheControl.includes(token)) {
+      problems.push(`Cache-Control ${JSON.stringify(h['cache-control'] ?? null)} lacks ${token}`)
+    }
+  }
+  if ((h['x-accel-buffering'] ?? '').toLowerCase() !== 'no') {
+    problems.push(`X-Accel-Buffering is ${JSON.stringify(h['x-accel-buffering'] ?? null)}, expected "no"`)
+  }
+  if (h['content-length'] !== undefined)
+    problems.push(`Content-Length ${h['content-length']} is set on a stream`)
+  if (protocol === 'h2') {
+    for (const name of H2_FORBIDDEN)
+      if (h[name] !== undefined) problems.push(`HTTP/2 response carries ${name}`)
+  }
+  return problems
+}
+
+async function checkHead(ctx: CaseContext, headers: Record<string, string>): Promise<void> {
+  const server = await ctx.server()
+  const stream = await withOneRetry(ctx.note, async () => {
+    const s = await ctx.connect(server, ctx.topic(), { headers })
+    if (s.headersMs > HEADERS_WITHIN_MS) {
+      s.close()
+      throw new Error(
+        `response headers took ${s.headersMs.toFixed(0)} ms (limit ${HEADERS_WITHIN_MS} ms before any publish): ` +
+          'they wait for the first write; flush them when the stream starts',
+      )
+    }
+    return s
+  })
+  ctx.note(`headers after ${stream.headersMs.toFixed(1)} ms`)
+  assertNone(headProblems(stream, ctx.protocol))
+  // A warning about a connection header is emitted while the head is written; give it a tick to land.
+  await new Promise((resolve) => setImmediate(resolve))
+  assertNone(ctx.errorOutput(), 'the server printed: ')
+}
+
+export const headersImmediate: ConformanceCase = {
+  id: 'headers.immediate',
+  title: `200 and event-stream headers within ${HEADERS_WITHIN_MS} ms, before any event`,
+  needs: [],
+  run: (ctx) => checkHead(ctx, {}),
+}
+
+export const headersCompressed: ConformanceCase = {
+  id: 'headers.compressed',
+  title: `the same with Accept-Encoding: gzip, deflate, br, zstd`,
+  needs: [],
+  run: (ctx) => checkHead(ctx, ACCEPT_ALL_ENCODINGS),
+}

@@ -1,0 +1,34 @@
+// Small helpers the checks share.
+import type { SseStream } from '../sse.js'
+
+/** The `Accept-Encoding` a modern browser sends, so compression middleware is tempted to compress. */
+export const ACCEPT_ALL_ENCODINGS = { 'accept-encoding': 'gzip, deflate, br, zstd' }
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Throws one Error listing every problem, or nothing when there is none. */
+export function assertNone(problems: readonly string[], prefix = ''): void {
+  if (problems.length > 0) throw new Error(`${prefix}${problems.join('; ')}`)
+}
+
+/** A short, printable form of a string for failure messages. */
+export function show(value: unknown, max = 60): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > max ? `${text.slice(0, max)}…"(${text.length} chars)` : text
+}
+
+/** Runs `measure` and, if it fails, once more: the first connection of a run pays for warm-up. */
+export async function withOneRetry<T>(note: (text: string) => void, measure: () => Promise<T>): Promise<T> {
+  try {
+    return await measure()
+  } catch (error) {
+    note(`first attempt failed (${(error as Error).message}); retried once`)
+    return measure()
+  }
+}
+
+/** The events of `stream` whose data starts with `prefix` (the check's own events, nothing else). */
+export function own(stream: SseStream, prefix: string) {
+  return stream.events.filter((e) => e.data.startsWith(prefix))
+}

@@ -1,0 +1,89 @@
+// herald-conformance <events-url> [--publish-url URL] [--h2] [--topic T]: the black-box checks against
+// a running server, as a table. Exit code 0 when nothing failed, 1 when something did, 2 on bad usage.
+import { parseArgs } from 'node:util'
+import { checkServer, formatTable } from './runner.js'
+
+const USAGE = `Usage: herald-conformance <events-url> [options]
+
+Runs the black-box conformance checks against a running Server-Sent Events server that follows the
+/events?topic=T + POST /publish {topic, event?, data} -> {id} convention.
+
+Options:
+  --publish-url URL   the publish endpoint (without it, checks that publish are skipped)
+  --page-url URL      a page with an EventSource on the events URL (default: / of the events URL)
+  --auth-url URL      an events route that answers 401 without credentials and 403 to "Bearer invalid"
+  --h2                talk HTTP/2 over cleartext (h2c, prior knowledge) instead of HTTP/1.1
+  --only ID[,ID]      run only these checks (e.g. headers.immediate,compression.per-event)
+  --json              print the results as JSON instead of a table
+  -h, --help          this text
+
+Example:
+  herald-conformance http://localhost:3000/events --publish-url http://localhost:3000/publish`
+
+function fail(message: string): never {
+  process.stderr.write(`herald-conformance: ${message}\n\n${USAGE}\n`)
+  process.exit(2)
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse()
+  } catch (error) {
+    fail((error as Error).message)
+  }
+  const { values, positionals } = parsed
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  if (positionals.length !== 1)
+    fail(positionals.length === 0 ? 'missing <events-url>' : 'give exactly one <events-url>')
+  const url = (name: string, value: string | undefined) => {
+    if (value === undefined) return undefined
+    try {
+      const parsedUrl = new URL(value)
+      if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') throw new Error('not http(s)')
+      return parsedUrl
+    } catch {
+      fail(`${name} must be an absolute http:// URL, got ${JSON.stringify(value)}`)
+    }
+  }
+  const eventsUrl = url('<events-url>', positionals[0])!
+  const results = await checkServer({
+    eventsUrl,
+    publishUrl: url('--publish-url', values['publish-url']),
+    pageUrl: url('--page-url', values['page-url']),
+    authUrl: url('--auth-url', values['auth-url']),
+    h2: values.h2,
+    only: values.only?.split(',').map((s) => s.trim()),
+    onResult: values.json
+      ? undefined
+      : (r) =>
+          process.stderr.write(`${r.status === 'pass' ? '✓' : r.status === 'fail' ? '✗' : '-'} ${r.id}\n`),
+  })
+  process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : `\n${formatTable(results)}\n`)
+  process.exitCode = results.some((r) => r.status === 'fail') ? 1 : 0
+}
+
+function parse() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      'publish-url': { type: 'string' },
+      'page-url': { type: 'string' },
+      'auth-url': { type: 'string' },
+      h2: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `herald-conformance: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
+  process.exit(1)
+})

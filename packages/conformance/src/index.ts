@@ -1,0 +1,35 @@
+/**
+ * @herald/sse-conformance: one suite every Server-Sent Events server should pass. Under vitest,
+ * `runConformance(target)`; against a running server, `checkServer(urls)` or the `herald-conformance` CLI.
+ */
+export * from './cases/index.js'
+export { decodeBody, HttpClient, type Protocol, type RawResponse, type ResponseHead } from './http.js'
+export {
+  applicability,
+  BrowserPool,
+  CHROMIUM_PATH,
+  type CheckServerOptions,
+  checkServer,
+  formatTable,
+  type RunEnvironment,
+  type RunningServer,
+  runCase,
+  runningServer,
+  type ServerSource,
+  targetServer,
+} from './runner.js'
+export { type SpecEvent, SpecParser } from './spec-parser.js'
+export { type OpenOptions, openStream, type ReceivedEvent, SseStream, waitUntil } from './sse.js'
+export type {
+  CaseContext,
+  CaseResult,
+  ConformanceCase,
+  ConformanceTarget,
+  Need,
+  PublishInput,
+  ServerUnderTest,
+  StartedServer,
+  StartOptions,
+} from './target.js'
+export { SkipCase } from './target.js'
+export { type RunConformanceOptions, runConformance } from './vitest.js'

@@ -1,0 +1,363 @@
+// Runs checks against either a target the suite starts itself (vitest) or a server that is already
+// running (the CLI). Both paths build the same CaseContext, so a check never knows which one it is in.
+import { existsSync } from 'node:fs'
+import type { Hub, HubOptions } from '@herald/sse-core'
+import type { Browser } from 'playwright-core'
+import { allCases } from './cases/index.js'
+import { HttpClient, type Protocol } from './http.js'
+import { openStream, type SseStream } from './sse.js'
+import {
+  type CaseContext,
+  type CaseResult,
+  type ConformanceCase,
+  type ConformanceTarget,
+  type PublishInput,
+  type ServerUnderTest,
+  SkipCase,
+} from './target.js'
+
+/** Where Debian's Chromium lives; override with `HERALD_CHROMIUM`. */
+export const CHROMIUM_PATH = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'
+
+/** Starts servers for the checks: a target in vitest mode, or the one running server for the CLI. */
+export interface ServerSource {
+  readonly configurable: boolean
+  start(
+    protocol: Protocol,
+    options?: HubOptions,
+    listen?: { port?: number; hub?: Hub },
+  ): Promise<ServerUnderTest>
+}
+
+/** The URLs of a server that is already running, for {@link checkServer}. */
+export interface RunningServer {
+  eventsUrl: string | URL
+  publishUrl?: string | URL
+  /** A page with an `EventSource` (for the browser check). Default: `/` on the events origin. */
+  pageUrl?: string | URL
+  /** A route following the `auth` convention of {@link ConformanceTarget} (401 / 403). */
+  authUrl?: string | URL
+}
+
+/** A server source for a server that is already running. Checks that configure a hub are skipped. */
+export function runningServer(server: RunningServer): ServerSource {
+  const eventsUrl = new URL(server.eventsUrl)
+  const resolved: ServerUnderTest = {
+    eventsUrl,
+    publishUrl: server.publishUrl === undefined ? undefined : new URL(server.publishUrl),
+    pageUrl: new URL(server.pageUrl ?? '/', eventsUrl),
+    authUrl: server.authUrl === undefined ? undefined : new URL(server.authUrl),
+    hub: undefined,
+    port: Number(eventsUrl.port || (eventsUrl.protocol === 'https:' ? 443 : 80)),
+    close: async () => {},
+  }
+  return {
+    configurable: false,
+    async start(_protocol, options, listen) {
+      if (options !== undefined || listen !== undefined) {
+        throw new SkipCase('needs a hub the suite configures (vitest runConformance only)')
+      }
+      return resolved
+    },
+  }
+}
+
+type CreateHub = (options?: HubOptions) => Hub
+
+/** A server source that starts `target` with a hub of the check's choosing. */
+export function targetServer(target: ConformanceTarget, createHub: CreateHub): ServerSource {
+  const paths = { events: '/events', publish: '/publish', page: '/', ...target.paths }
+  return {
+    configurable: true,
+    async start(protocol, options, listen) {
+      const hub = listen?.hub ?? createHub({ ...target.hubOptions, ...options })
+      const started = await target.start({
+        hub,
+        port: listen?.port ?? 0,
+        ...(protocol === 'h2' ? { h2: true } : {}),
+      })
+      const base = new URL(started.url)
+      let closing: Promise<void> | undefined
+      return {
+        eventsUrl: new URL(paths.events, base),
+        publishUrl: new URL(paths.publish, base),
+        pageUrl: new URL(paths.page, base),
+        authUrl: target.auth ? new URL(target.auth.path, base) : undefined,
+        hub: started.hub ?? hub,
+        port: Number(base.port),
+        // Checks may stop a server themselves (the browser restart); the cleanup then must not close twice.
+        close: () => {
+          closing ??= started.close()
+          return closing
+        },
+      }
+    },
+  }
+}
+
+/** Launches Chromium once, on first use, for every check of a run. */
+export class BrowserPool {
+  private launching: Promise<Browser> | undefined
+
+  /** The shared browser, or a {@link SkipCase} (an Error when `HERALD_REQUIRE_BROWSER=1`) if there is none. */
+  get(): Promise<Browser> {
+    if (!existsSync(CHROMIUM_PATH)) {
+      const reason = `Chromium not found at ${CHROMIUM_PATH} (install the chromium package or set HERALD_CHROMIUM)`
+      if (process.env.HERALD_REQUIRE_BROWSER === '1') throw new Error(`${reason}; HERALD_REQUIRE_BROWSER=1`)
+      throw new SkipCase(reason)
+    }
+    this.launching ??= import('playwright-core').then(({ chromium }) =>
+      chromium.launch({
+        executablePath: CHROMIUM_PATH,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      }),
+    )
+    return this.launching
+  }
+
+  async close(): Promise<void> {
+    const launching = this.launching
+    this.launching = undefined
+    if (launching) await (await launching.catch(() => undefined))?.close()
+  }
+}
+
+/** Shared by every check of one run. */
+export interface RunEnvironment {
+  source: ServerSource
+  browsers: BrowserPool
+  artifactsDir: string
+  /** Capture warnings and error output of this process (the server runs in it: vitest mode). */
+  captureErrors: boolean
+}
+
+let topicCounter = 0
+
+/** Runs one check over one protocol and returns its row. Never throws. */
+export async function runCase(
+  check: ConformanceCase,
+  protocol: Protocol,
+  env: RunEnvironment,
+): Promise<CaseResult> {
+  const started = performance.now()
+  const notes: string[] = []
+  const cleanups: (() => unknown)[] = []
+  const client = new HttpClient(protocol)
+  const errors = env.captureErrors ? captureErrorOutput() : undefined
+  const result = (status: CaseResult['status'], reason?: string): CaseResult => ({
+    id: check.id,
+    title: check.title,
+    protocol,
+    status,
+    ...(reason === undefined ? {} : { reason }),
+    notes,
+    ms: Math.round(performance.now() - started),
+  })
+
+  const ctx: CaseContext = {
+    protocol,
+    client,
+    configurable: env.source.configurable,
+    artifactsDir: env.artifactsDir,
+    topic: (label = check.id) =>
+      `conformance-${label.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}-${++topicCounter}`,
+    async server(options, listen) {
+      const server = await env.source.start(protocol, options, listen)
+      cleanups.push(() => server.close())
+      return server
+    },
+    async connect(server, topics, options = {}) {
+      const url = new URL(server.eventsUrl)
+      for (const topic of typeof topics === 'string' ? [topics] : topics)
+        url.searchParams.append('topic', topic)
+      for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value)
+      const stream: SseStream = await openStream(client, url, options)
+      cleanups.push(() => stream.close())
+      return stream
+    },
+    async publish(server, topic, input: PublishInput) {
+      const { status, body } = await ctx.publishRaw(server, JSON.stringify({ topic, ...input }))
+      if (status < 200 || status > 299)
+        throw new Error(`POST /publish answered ${status}: ${body.slice(0, 200)}`)
+      let id: unknown
+      try {
+        id = (JSON.parse(body) as { id?: unknown }).id
+      } catch {
+        throw new Error(
+          `POST /publish answered ${status} with a body that is not JSON: ${body.slice(0, 200)}`,
+        )
+      }
+      if (typeof id !== 'string' || id === '') {
+        throw new Error(`POST /publish answered ${status} without a string "id": ${body.slice(0, 200)}`)
+      }
+      return id
+    },
+    async publishRaw(server, body) {
+      if (server.publishUrl === undefined) throw new SkipCase('needs a publish URL (--publish-url)')
+      const res = await client.text(server.publishUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+      return { status: res.status, body: res.body }
+    },
+    note: (text) => notes.push(text),
+    skip: (reason) => {
+      throw new SkipCase(reason)
+    },
+    defer: (fn) => cleanups.push(fn),
+    browser: () => env.browsers.get(),
+    errorOutput: () => errors?.seen() ?? [],
+  }
+
+  let outcome: CaseResult
+  try {
+    await check.run(ctx)
+    outcome = result('pass')
+  } catch (error) {
+    outcome =
+      error instanceof SkipCase
+        ? result('skip', error.message)
+        : result('fail', error instanceof Error ? error.message : String(error))
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup()
+      } catch (error) {
+        notes.push(`cleanup failed: ${(error as Error).message}`)
+      }
+    }
+    client.close()
+    errors?.stop()
+  }
+  return outcome
+}
+
+/** Whether `check` applies to `protocol` and what the source offers, or why not. */
+export function applicability(
+  check: ConformanceCase,
+  protocol: Protocol,
+  offers: { configurable: boolean; publish: boolean; auth: boolean },
+): string | undefined {
+  if (check.protocols && !check.protocols.includes(protocol)) return `not applicable over ${protocol}`
+  if (check.needs.includes('h2') && protocol !== 'h2') return 'only over h2c'
+  if (check.needs.includes('hub') && !offers.configurable) return 'needs a hub the suite configures (vitest)'
+  if (check.needs.includes('publish') && !offers.publish) return 'needs a publish URL (--publish-url)'
+  if (check.needs.includes('auth') && !offers.auth) return 'needs an auth-guarded events route'
+  return undefined
+}
+
+/** Options for {@link checkServer}. */
+export interface CheckServerOptions extends RunningServer {
+  /** Talk h2c (HTTP/2 with prior knowledge) instead of HTTP/1.1. */
+  h2?: boolean
+  /** Only these check ids (default: all). */
+  only?: readonly string[]
+  artifactsDir?: string
+  /** Called after each row, for progress output. */
+  onResult?(result: CaseResult): void
+}
+
+/**
+ * Runs the black-box checks against a server that is already running and follows the `/events` +
+ * `/publish` convention. Checks that need to configure the hub are reported as skipped.
+ */
+export async function checkServer(options: CheckServerOptions): Promise<CaseResult[]> {
+  const protocol: Protocol = options.h2 ? 'h2' : 'http1'
+  const env: RunEnvironment = {
+    source: runningServer(options),
+    browsers: new BrowserPool(),
+    artifactsDir: options.artifactsDir ?? 'test-artifacts',
+    captureErrors: false,
+  }
+  const offers = {
+    configurable: false,
+    publish: options.publishUrl !== undefined,
+    auth: options.authUrl !== undefined,
+  }
+  const results: CaseResult[] = []
+  try {
+    for (const check of allCases) {
+      if (options.only && !options.only.includes(check.id)) continue
+      const why = applicability(check, protocol, offers)
+      const result: CaseResult =
+        why === undefined
+          ? await runCase(check, protocol, env)
+          : { id: check.id, title: check.title, protocol, status: 'skip', reason: why, notes: [], ms: 0 }
+      results.push(result)
+      options.onResult?.(result)
+    }
+  } finally {
+    await env.browsers.close()
+  }
+  return results
+}
+
+/** Formats results as the pass/fail table the CLI prints. */
+export function formatTable(results: readonly CaseResult[]): string {
+  const rows = results.map((r) => [
+    r.status.toUpperCase(),
+    r.protocol === 'h2' ? 'h2c' : 'http/1.1',
+    r.id,
+    `${r.ms} ms`,
+  ])
+  const head = ['RESULT', 'PROTOCOL', 'CHECK', 'TIME']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
+  const out = [line(head), line(widths.map((w) => '-'.repeat(w)))]
+  results.forEach((r, i) => {
+    out.push(line(rows[i]!))
+    const indent = ' '.repeat(widths[0]! + 2)
+    if (r.reason) out.push(`${indent}${r.status === 'fail' ? 'reason' : 'why'}: ${r.reason}`)
+    for (const note of r.notes) out.push(`${indent}note: ${note}`)
+  })
+  const count = (s: CaseResult['status']) => results.filter((r) => r.status === s).length
+  out.push('', `${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped`)
+  return out.join('\n')
+}
+
+/** Collects warnings, console.error/warn, stderr writes and unhandled rejections until stopped. */
+function captureErrorOutput(): { seen(): string[]; stop(): void } {
+  const seen: string[] = []
+  const onWarning = (warning: Error) => seen.push(`warning: ${warning.name}: ${warning.message}`)
+  const onRejection = (reason: unknown) => seen.push(`unhandled rejection: ${String(reason)}`)
+  const { error, warn } = console
+  const write = process.stderr.write
+  process.on('warning', onWarning)
+  process.on('unhandledRejection', onRejection)
+  console.error = (...args: unknown[]) => {
+    seen.push(`console.error: ${args.map(String).join(' ').slice(0, 300)}`)
+    error.apply(console, args)
+  }
+  console.warn = (...args: unknown[]) => {
+    seen.push(`console.warn: ${args.map(String).join(' ').slice(0, 300)}`)
+    warn.apply(console, args)
+  }
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
+    seen.push(`stderr: ${String(chunk).slice(0, 300)}`)
+    return (write as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest)
+  }) as typeof process.stderr.write
+  return {
+    seen: () => [...seen],
+    stop() {
+      process.off('warning', onWarning)
+      process.off('unhandledRejection', onRejection)
+      console.error = error
+      console.warn = warn
+      process.stderr.write = write
+    },
+  }
+}

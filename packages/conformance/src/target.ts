@@ -1,0 +1,139 @@
+import type { Hub, HubOptions } from '@herald/sse-core'
+import type { Protocol } from './http.js'
+import type { OpenOptions, SseStream } from './sse.js'
+
+/** What the suite passes to a target's `start`. */
+export interface StartOptions {
+  /** The hub to serve. The suite creates one per check, configured for that check. */
+  hub?: Hub
+  /** Port to listen on; 0 (the default) picks a free one. The browser check restarts on the same port. */
+  port?: number
+  /** Serve HTTP/2 over cleartext (h2c, prior knowledge) instead of HTTP/1.1. Only asked when `target.h2`. */
+  h2?: boolean
+}
+
+/** A running server, as `start` returns it. */
+export interface StartedServer {
+  /** The base URL, e.g. `http://127.0.0.1:49152`. */
+  url: string
+  hub?: Hub
+  /** Stops listening and ends open connections. */
+  close(): Promise<void>
+}
+
+/**
+ * A server to check under vitest: the `start` every sample app exports, plus what it supports.
+ *
+ * @example
+ * runConformance({ name: 'express-app', start })
+ */
+export interface ConformanceTarget {
+  /** The `describe` name. */
+  name: string
+  /** Starts the server on `options.port` serving `options.hub`. */
+  start(options: StartOptions): Promise<StartedServer>
+  /** Also run every check over h2c (`start` gets `{ h2: true }`). */
+  h2?: boolean
+  /**
+   * An events route guarded by `authorize`, for the 401/403 check: it must answer 401 to a request
+   * without an `Authorization` header and 403 to `Authorization: Bearer invalid`. Default: not checked.
+   */
+  auth?: { path: string }
+  /** Paths of the sample-app convention. Defaults: `/events`, `/publish`, `/`. */
+  paths?: { events?: string; publish?: string; page?: string }
+  /** Options merged into every hub the suite creates (the suite's per-check options win). */
+  hubOptions?: HubOptions
+}
+
+/** What a check needs beyond a server that streams events. */
+export type Need = 'hub' | 'h2' | 'browser' | 'publish' | 'auth'
+
+/** One conformance check: a plain async function that throws an Error with a readable reason. */
+export interface ConformanceCase {
+  /** Stable identifier, `<file>.<check>` (e.g. `headers.immediate`). */
+  id: string
+  title: string
+  /**
+   * `hub`: the suite must start the server with a hub it configures (vitest only, not the CLI).
+   * `publish`: a `/publish` endpoint. `h2`: runs only over h2c. `browser`: Chromium. `auth`: `target.auth`.
+   */
+  needs: readonly Need[]
+  /** Protocols it applies to. Default: both. */
+  protocols?: readonly Protocol[]
+  run(ctx: CaseContext): Promise<void>
+}
+
+/** A server the checks talk to. */
+export interface ServerUnderTest {
+  eventsUrl: URL
+  publishUrl: URL | undefined
+  pageUrl: URL
+  authUrl: URL | undefined
+  /** Present when the suite started the server itself. */
+  hub: Hub | undefined
+  /** The port it listens on. */
+  port: number
+  /** Stops it (vitest mode; a no-op for a server the CLI points at). */
+  close(): Promise<void>
+}
+
+/** What a check can publish through `/publish`. */
+export interface PublishInput {
+  event?: string
+  data: string
+}
+
+/** Everything a check gets. */
+export interface CaseContext {
+  readonly protocol: Protocol
+  /** True when `server(options)` can configure the hub (vitest mode). */
+  readonly configurable: boolean
+  /** A topic name that no other check uses. */
+  topic(label?: string): string
+  /**
+   * The server to check. In vitest mode a fresh one on a hub with `options` (closed after the check);
+   * for the CLI, the running server (and a check that passes hub options is skipped).
+   */
+  server(options?: HubOptions, listen?: { port?: number; hub?: Hub }): Promise<ServerUnderTest>
+  /** Opens `GET events?topic=...` (plus `query`) as an event stream. Closed after the check. */
+  connect(
+    server: ServerUnderTest,
+    topics: string | readonly string[],
+    options?: OpenOptions & { query?: Record<string, string> },
+  ): Promise<SseStream>
+  /** `POST /publish`; fails the check unless the answer is 2xx with an `id`. Returns the id. */
+  publish(server: ServerUnderTest, topic: string, input: PublishInput): Promise<string>
+  /** Sends a raw `POST /publish` body and returns status and body. */
+  publishRaw(server: ServerUnderTest, body: string): Promise<{ status: number; body: string }>
+  /** The HTTP client of this run (streams and requests over `protocol`). */
+  readonly client: import('./http.js').HttpClient
+  /** Adds a line to the result's notes (shown by the CLI and in test output). */
+  note(text: string): void
+  /** Ends the check as skipped. */
+  skip(reason: string): never
+  /** Runs `fn` when the check ends, pass or fail. */
+  defer(fn: () => unknown): void
+  /** The Chromium browser shared by the run (launched on first use), or a skip. */
+  browser(): Promise<import('playwright-core').Browser>
+  /** Where screenshots go. */
+  readonly artifactsDir: string
+  /** Names of error output (warnings, console.error, stderr, unhandled rejections) seen since the check began. */
+  errorOutput(): string[]
+}
+
+/** Thrown by `ctx.skip`. */
+export class SkipCase extends Error {
+  override readonly name = 'SkipCase'
+}
+
+/** One row of the result table. */
+export interface CaseResult {
+  id: string
+  title: string
+  protocol: Protocol
+  status: 'pass' | 'fail' | 'skip'
+  /** Why it failed or was skipped. */
+  reason?: string
+  notes: string[]
+  ms: number
+}

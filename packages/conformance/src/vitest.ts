@@ -1,0 +1,79 @@
+// The vitest entry: one describe per target, one test per check and protocol.
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import type { Hub, HubOptions } from '@herald/sse-core'
+import { afterAll, describe, expect, it } from 'vitest'
+import { allCases } from './cases/index.js'
+import type { Protocol } from './http.js'
+import { applicability, BrowserPool, type RunEnvironment, runCase, targetServer } from './runner.js'
+import type { ConformanceCase, ConformanceTarget } from './target.js'
+
+/** Options for {@link runConformance}. */
+export interface RunConformanceOptions {
+  /** Only these check ids (default: all). */
+  only?: readonly string[]
+  /** Where screenshots go. Default: `test-artifacts/` next to the nearest package.json of the test file. */
+  artifactsDir?: string
+  /** Per-check timeout in milliseconds. Default 60 000. */
+  timeoutMs?: number
+}
+
+/**
+ * Registers the conformance suite for `target` with vitest: `describe(target.name)` with one test per
+ * check, over HTTP/1.1 and, when `target.h2` is set, over h2c. Call it at the top level of a test file.
+ *
+ * @example
+ * import { runConformance } from '@herald/sse-conformance'
+ * import { start } from '../src/app.ts'
+ * runConformance({ name: 'express-app', start })
+ */
+export function runConformance(target: ConformanceTarget, options: RunConformanceOptions = {}): void {
+  if (typeof target?.start !== 'function' || typeof target.name !== 'string') {
+    throw new TypeError(
+      'runConformance(target): target needs a string `name` and a `start({ hub, port })` function',
+    )
+  }
+  const browsers = new BrowserPool()
+  let createHub: ((options?: HubOptions) => Hub) | undefined
+  const env = (): RunEnvironment => ({
+    source: targetServer(target, (hubOptions) => createHub!(hubOptions)),
+    browsers,
+    artifactsDir: options.artifactsDir ?? defaultArtifactsDir(),
+    captureErrors: true,
+  })
+  const protocols: Protocol[] = target.h2 ? ['http1', 'h2'] : ['http1']
+  const offers = { configurable: true, publish: true, auth: target.auth !== undefined }
+
+  describe(target.name, () => {
+    afterAll(() => browsers.close())
+    for (const protocol of protocols) {
+      describe(protocol === 'h2' ? 'h2c' : 'HTTP/1.1', () => {
+        for (const check of allCases as readonly ConformanceCase[]) {
+          if (options.only && !options.only.includes(check.id)) continue
+          const why = applicability(check, protocol, offers)
+          if (why !== undefined && (why.startsWith('not applicable') || why.startsWith('only over'))) continue
+          it(
+            `${check.id}: ${check.title}`,
+            async ({ skip, annotate }) => {
+              if (why !== undefined) skip(why)
+              createHub ??= (await import('@herald/sse-core')).createHub
+              const result = await runCase(check, protocol, env())
+              for (const note of result.notes) await annotate(note)
+              if (result.status === 'skip') skip(result.reason)
+              if (result.status === 'fail') throw new Error(`${check.id} over ${protocol}: ${result.reason}`)
+            },
+            options.timeoutMs ?? 60_000,
+          )
+        }
+      })
+    }
+  })
+}
+
+// `test-artifacts/` of the package whose test is running (sample apps keep their screenshots there).
+function defaultArtifactsDir(): string {
+  const testPath = expect.getState().testPath
+  let dir = testPath ? path.dirname(testPath) : process.cwd()
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir)
+  return path.join(dir, 'test-artifacts')
+}
