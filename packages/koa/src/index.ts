@@ -1,0 +1,33 @@
+import type { Hub, RequestInfo, StreamOptions } from '@herald/sse-core'
+import { serveNode } from '@herald/sse-core/node'
+import type { Context, Middleware } from 'koa'
+
+/**
+ * A Koa (2 or 3) middleware that streams a hub's events to the client as Server-Sent Events. Mount it on a
+ * `@koa/router` route or with `app.use`; it ends the chain (it does not call `next`).
+ *
+ * It admits the request (authorization, limits, topics), answers a refusal with 400/401/403/429/503 before any
+ * stream starts, and otherwise writes the SSE headers at once and subscribes the client through the core
+ * Node writer on `ctx.res` (HTTP/1.1 and HTTP/2 alike). Koa itself never sends a body for this request, so
+ * `koa-compress` cannot buffer it and a client disconnect never reaches the app's `'error'` handler.
+ * Unexpected errors (for example a throwing `topics` callback) are thrown to Koa before anything is written.
+ *
+ * @example
+ * const hub = createHub()
+ * router.get('/events', sse(hub, { topics: (ctx) => [`user:${ctx.state.user.id}`] }))
+ */
+export function sse(hub: Hub, options: StreamOptions<Context> = {}): Middleware {
+  return async (ctx: Context): Promise<void> => {
+    const info: RequestInfo = {
+      url: new URL(ctx.originalUrl, 'http://localhost'),
+      lastEventId: ctx.get('last-event-id') || undefined,
+      // `ctx.ip` honours `app.proxy`.
+      remoteAddress: ctx.ip || undefined,
+    }
+    await serveNode(hub, options, ctx, info, ctx.res)
+    // The core writer owns `ctx.res` now (a stream or a refusal was written), so Koa must not respond. Piping
+    // a body is what makes Koa 3 report ERR_STREAM_PREMATURE_CLOSE to the app on every disconnect, and with
+    // no body and headers already sent, koa-compress leaves the response alone.
+    ctx.respond = false
+  }
+}

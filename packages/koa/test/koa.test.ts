@@ -1,0 +1,137 @@
+import { createServer } from 'node:http'
+import http2 from 'node:http2'
+import { PassThrough } from 'node:stream'
+import { createHub, type Hub } from '@herald/sse-core'
+import Router from '@koa/router'
+import Koa from 'koa'
+import Koa2 from 'koa-2'
+import compress from 'koa-compress'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
+import { listen, openStream, type TestServer, waitFor } from '../../core/src/test-utils/http-harness.js'
+import { sse } from '../src/index.js'
+
+const majors = [
+  ['Koa 3', Koa],
+  ['Koa 2', Koa2],
+] as const
+
+/**
+ * The routes `describeAdapter` expects, behind `koa-compress`. No 'error' listener is installed: Koa then
+ * logs app errors with console.error, which the suite counts as trouble.
+ */
+function buildApp(KoaApp: typeof Koa, hub: Hub, paths: string[]): Koa {
+  const app = new KoaApp()
+  app.use(compress({ threshold: 0 }))
+  app.use(async (ctx, next) => {
+    ctx.set('x-before', 'yes')
+    await next()
+    // Koa only runs on Node, so every stream takes the Node sink: record each one that went out.
+    if (ctx.respond === false && ctx.response.get('content-type').startsWith('text/event-stream'))
+      paths.push('node')
+  })
+  const router = new Router()
+  router.get('/events', sse(hub))
+  router.get('/keyed', sse(hub, { clientKey: () => 'fixed' }))
+  router.get(
+    '/private',
+    sse(hub, { authorize: (ctx) => ctx.get('authorization') === 'Bearer ok' || { status: 401 } }),
+  )
+  router.get('/forbidden', sse(hub, { authorize: () => false }))
+  router.get('/big', (ctx) => {
+    ctx.type = 'text/plain'
+    ctx.body = 'x'.repeat(4096)
+  })
+  app.use(router.routes())
+  return app
+}
+
+describeAdapter(
+  '@herald/sse-koa',
+  majors.flatMap(([name, KoaApp]) =>
+    [false, true].map(
+      (useHttp2): AdapterTarget => ({
+        name: `${name} behind koa-compress over ${useHttp2 ? 'h2c' : 'HTTP/1.1'}`,
+        sink: 'node',
+        http2: useHttp2,
+        compression: true,
+        remoteAddress: true,
+        start: async (hub) => {
+          const paths: string[] = []
+          const callback = buildApp(KoaApp, hub, paths).callback()
+          const server = useHttp2 ? http2.createServer(callback) : createServer(callback)
+          return { ...(await listen(server)), paths }
+        },
+      }),
+    ),
+  ),
+)
+
+describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
+  let hub: Hub
+  let server: TestServer | undefined
+  afterEach(async () => {
+    await hub.close()
+    await server?.close()
+  })
+
+  it('gets a throwing callback as an app error and a 500', async () => {
+    hub = createHub({ heartbeatMs: 0 })
+    const errors: Error[] = []
+    const app = new KoaApp()
+    app.on('error', (err) => errors.push(err))
+    const broken = sse(hub, {
+      topics: () => {
+        throw new Error('topics exploded')
+      },
+    })
+    server = await listen(createServer(app.use(broken).callback()))
+    const client = await openStream(`${server.url}events?topic=t`)
+    expect(client.status).toBe(500)
+    await client.ended
+    expect(errors.map((e) => e.message)).toEqual(['topics exploded'])
+    expect(hub.subscriberCount()).toBe(0)
+  })
+
+  for (const useHttp2 of [false, true]) {
+    it(`sees no error when stream clients disconnect, unlike a piped body (${useHttp2 ? 'h2c' : 'HTTP/1.1'})`, async () => {
+      hub = createHub({ heartbeatMs: 0 })
+      const errors: Array<{ code?: string }> = []
+      const app = new KoaApp()
+      app.on('error', (err) => errors.push(err))
+      app.use(compress())
+      const router = new Router()
+      router.get('/events', sse(hub))
+      // The naive way: since 3.1 Koa pipes a body with stream.pipeline, which reports every disconnect.
+      router.get('/piped', (ctx) => {
+        ctx.type = 'text/event-stream'
+        const body = new PassThrough()
+        ctx.body = body
+        body.write(': open\n\n')
+      })
+      app.use(router.routes())
+      const callback = app.callback()
+      server = await listen(useHttp2 ? http2.createServer(callback) : createServer(callback))
+
+      const piped = await openStream(`${server.url}piped`, { http2: useHttp2 })
+      await waitFor(() => piped.comments.length === 1, 2000, 'the piped stream to open')
+      piped.close()
+      const expected = name === 'Koa 3' ? ['ERR_STREAM_PREMATURE_CLOSE'] : []
+      if (expected.length)
+        await waitFor(() => errors.length > 0, 2000, "Koa 3 to report the piped stream's end")
+      else await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(errors.map((e) => e.code)).toEqual(expected)
+
+      const clients = await Promise.all(
+        [1, 2, 3].map(() => openStream(`${server!.url}events?topic=t`, { http2: useHttp2 })),
+      )
+      await waitFor(() => hub.subscriberCount() === 3, 2000, 'three subscribers')
+      hub.publish('t', { data: 'hello' })
+      for (const client of clients) await client.waitForEvents(1)
+      for (const client of clients) client.close()
+      await waitFor(() => hub.subscriberCount() === 0, 1000, 'subscribers released')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(errors.map((e) => e.code)).toEqual(expected)
+    })
+  }
+})
