@@ -61,6 +61,23 @@ export class FrameQueue {
     return out
   }
 
+  /** Removes the oldest frames totalling at most `maxBytes` (always at least one), oldest first. */
+  takeUpTo(maxBytes: number): { entries: QueueEntry[]; bytes: number } {
+    if (this.bytes <= maxBytes) {
+      const bytes = this.bytes
+      return { entries: this.takeAll(), bytes }
+    }
+    const entries: QueueEntry[] = []
+    let bytes = 0
+    while (this.head < this.items.length) {
+      const next = this.items[this.head]!
+      if (entries.length > 0 && bytes + next.bytes.length > maxBytes) break
+      entries.push(this.shift()!)
+      bytes += next.bytes.length
+    }
+    return { entries, bytes }
+  }
+
   clear(): void {
     this.items = []
     this.head = 0

@@ -7,6 +7,8 @@ import type { ResolvedHubOptions } from './options.js'
 export interface HubContext {
   readonly options: ResolvedHubOptions
   readonly metrics: HubMetrics
+  /** Largest chunk handed to a sink in one write. */
+  readonly maxWriteBytes: number
   /** Frames for `sub` are queued: flush it in the next tick. */
   schedule(sub: Subscriber): void
   /** Removes `sub` from topics and counters, runs hooks; called once per subscriber. */
@@ -130,33 +132,37 @@ export class Subscriber {
     if (!this.scheduled && !this.blocked) this.hub.schedule(this)
   }
 
-  /** Writes everything queued in one chunk. Called by the hub once per tick for scheduled subscribers. */
+  /**
+   * Writes what is queued: everything in one chunk, unless that is more than the transport should hold
+   * at once (`maxWriteBytes`); then chunk by chunk while the sink accepts. Keeping the backlog in the
+   * queue rather than in the socket is what lets `drop-oldest` and `latest` act on it.
+   * Called by the hub once per tick for scheduled subscribers, and on drain.
+   */
   flush(now: number): void {
     this.scheduled = false
-    if (this.state !== State.Live || this.blocked || this.sink.closed) return
-    let total = this.queue.bytes
-    let entries = this.queue.takeAll()
-    if (this.dropped > 0) {
-      // The client learns that events are missing before it sees the next one (it may refetch).
-      const gap = encodeEvent({ event: this.hub.options.gapEvent, data: String(this.dropped) })
-      this.hub.metrics.gaps++
-      this.dropped = 0
-      entries = [{ seq: 0, bytes: gap }, ...entries]
-      total += gap.length
-    }
-    if (total === 0) return
-    let events = 0
-    let eventBytes = 0
-    for (const e of entries) {
-      if (e.seq > 0) {
-        events++
-        eventBytes += e.bytes.length
+    const { metrics, options } = this.hub
+    while (this.state === State.Live && !this.blocked && !this.sink.closed && this.queue.length > 0) {
+      let { entries, bytes } = this.queue.takeUpTo(this.hub.maxWriteBytes)
+      let events = 0
+      let eventBytes = 0
+      for (const e of entries) {
+        if (e.seq > 0) {
+          events++
+          eventBytes += e.bytes.length
+        }
       }
+      if (this.dropped > 0 && events > 0) {
+        // The client learns that events are missing before it sees the next one (it may refetch).
+        const gap = encodeEvent({ event: options.gapEvent, data: String(this.dropped) })
+        metrics.gaps++
+        this.dropped = 0
+        entries = [{ seq: 0, bytes: gap }, ...entries]
+        bytes += gap.length
+      }
+      metrics.delivered += events
+      metrics.deliveredBytes += eventBytes
+      this.write(concatFrames(entries, bytes), now)
     }
-    const { metrics } = this.hub
-    metrics.delivered += events
-    metrics.deliveredBytes += eventBytes
-    this.write(concatFrames(entries, total), now)
   }
 
   /** Sends a heartbeat comment if nothing was written for `heartbeatMs`; checks the drain deadline. */
@@ -192,7 +198,7 @@ export class Subscriber {
   private onDrain(): void {
     if (!this.blocked) return
     this.blocked = false
-    if (this.queue.length > 0 || this.dropped > 0) this.flush(this.hub.now)
+    if (this.queue.length > 0) this.flush(this.hub.now)
   }
 
   /**

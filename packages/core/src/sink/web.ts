@@ -5,7 +5,7 @@ import { SinkEvents } from './listeners.js'
 export interface WebSinkOptions {
   /**
    * Bytes the stream may hold before `write` reports full (the sink's share of the subscriber budget).
-   * Default 64 KiB.
+   * Default 16 KiB, like a Node socket's.
    */
   highWaterMark?: number
 }
@@ -25,7 +25,7 @@ export function createWebSink(options: WebSinkOptions = {}): {
   sink: WebSink
   stream: ReadableStream<Uint8Array>
 } {
-  const highWaterMark = options.highWaterMark ?? 64 * 1024
+  const highWaterMark = options.highWaterMark ?? 16 * 1024
   const events = new SinkEvents()
   let controller!: ReadableStreamDefaultController<Uint8Array>
   let closed = false

@@ -76,6 +76,7 @@ export function openStream(
           if (reading) return
           reading = true
           res.on('data', onData)
+          res.resume()
         },
         close: () => {
           req.destroy()
