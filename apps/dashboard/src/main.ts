@@ -27,11 +27,14 @@ const dashboard = await start({ port, builds: { speed } }).catch((err: NodeJS.Er
 })
 console.log(`Herald dashboard: ${dashboard.url}`)
 
-let stopping = false
+let stoppingSince = 0
 const shutdown = () => {
-  // A second Ctrl-C while shutting down: stop waiting.
-  if (stopping) process.exit(130)
-  stopping = true
+  if (stoppingSince) {
+    // One Ctrl-C can arrive twice (from the terminal and relayed by a parent); a later one means "stop waiting".
+    if (Date.now() - stoppingSince > 1000) process.exit(130)
+    return
+  }
+  stoppingSince = Date.now()
   console.log('Shutting down: streams end with a retry hint.')
   dashboard.close().then(
     () => process.exit(0),

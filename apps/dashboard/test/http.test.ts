@@ -1,0 +1,129 @@
+import { EventSource } from 'eventsource'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Dashboard, start } from '../src/app.js'
+
+const post = (url: string, body: string, type = 'application/json') =>
+  fetch(`${url}/builds`, { method: 'POST', headers: { 'content-type': type }, body })
+
+describe('POST /builds refuses bad input with a 4xx and a reason, and starts nothing', () => {
+  let d: Dashboard
+  beforeAll(async () => {
+    d = await start({ builds: { maxConcurrent: 2, speed: 1, failureRate: 0 } })
+  })
+  afterAll(() => d.close())
+
+  it.each([
+    ['{bad', 'body is not valid JSON'],
+    ['[1, 2]', 'Invalid build body: must be a JSON object'],
+    ['"name"', 'Invalid build body: must be a JSON object'],
+    ['null', 'Invalid build body: must be a JSON object'],
+    ['{"name": 42}', 'Invalid build name: must be a string, got number'],
+    ['{"name": "   "}', 'Invalid build name: must be 1 to 60 characters'],
+    [`{"name": "${'x'.repeat(61)}"}`, 'Invalid build name: must be 1 to 60 characters'],
+    ['{"name": "a\\u0007b"}', 'Invalid build name: must not contain control characters'],
+    ['{"durationSeconds": "30"}', 'Invalid build durationSeconds: must be a number from 5 to 300, got "30"'],
+    ['{"durationSeconds": 1}', 'Invalid build durationSeconds: must be a number from 5 to 300, got 1'],
+    ['{"durationSeconds": 1e9}', 'Invalid build durationSeconds: must be a number from 5 to 300'],
+    ['{"color": "red"}', 'Invalid build color: is not a known field (allowed: name, durationSeconds)'],
+  ])('%s → 400', async (body, reason) => {
+    const res = await post(d.url, body)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    const json = (await res.json()) as { error: string }
+    expect(json.error).toContain(reason)
+    expect(d.runner.snapshot().builds).toEqual([])
+  })
+
+  it('415 for a body that is not declared as JSON (so another site cannot start builds with a plain form)', async () => {
+    const res = await post(d.url, '{"name":"x"}', 'application/x-www-form-urlencoded')
+    expect(res.status).toBe(415)
+    expect(((await res.json()) as { error: string }).error).toBe(
+      'Content-Type must be application/json, got application/x-www-form-urlencoded',
+    )
+    expect(d.runner.snapshot().builds).toEqual([])
+  })
+
+  it('413 for a body over 16 KiB', async () => {
+    const res = await post(d.url, JSON.stringify({ name: 'x', pad: 'y'.repeat(20_000) }))
+    expect(res.status).toBe(413)
+    expect(((await res.json()) as { error: string }).error).toBe('body is larger than 16 KiB')
+    expect(d.runner.snapshot().builds).toEqual([])
+  })
+
+  it('201 with the id; past the concurrency limit 429 with a reason and Retry-After', async () => {
+    const first = await post(d.url, JSON.stringify({ name: 'one', durationSeconds: 300 }))
+    expect(first.status).toBe(201)
+    expect(await first.json()).toEqual({ id: 'b1' })
+    // An empty body means "all defaults".
+    const second = await post(d.url, '')
+    expect(second.status).toBe(201)
+    const third = await post(d.url, '{}')
+    expect(third.status).toBe(429)
+    expect(third.headers.get('retry-after')).toBe('5')
+    expect(await third.json()).toEqual({
+      error: 'Too many concurrent builds: 2 are running (limit 2); wait for one to finish',
+      code: 'ERR_DASHBOARD_TOO_MANY_BUILDS',
+    })
+    expect(d.runner.running).toBe(2)
+  })
+})
+
+describe('GET /events', () => {
+  let d: Dashboard
+  beforeAll(async () => {
+    d = await start({ builds: { speed: 50, failureRate: 0 }, metricsIntervalMs: 200 })
+  })
+  afterAll(() => d.close())
+
+  it('answers with the SSE headers before any event', async () => {
+    const ac = new AbortController()
+    const res = await fetch(`${d.url}/events`, { signal: ac.signal })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(res.headers.get('cache-control')).toBe('no-cache, no-transform')
+    ac.abort()
+  })
+
+  it('streams a whole build: started, every stage, progress to 100, every log line once, finished; and metrics', async () => {
+    const es = new EventSource(`${d.url}/events`)
+    const seen: Array<{ type: string; data: Record<string, unknown> }> = []
+    const done = new Promise<void>((resolve, reject) => {
+      es.onerror = (e) => reject(new Error(`stream error: ${e.message}`))
+      for (const type of ['build-started', 'stage', 'progress', 'log', 'build-finished', 'metrics']) {
+        es.addEventListener(type, (e) => {
+          seen.push({ type, data: JSON.parse(e.data) })
+          if (type === 'build-finished') resolve()
+        })
+      }
+    })
+    await new Promise<void>((resolve) => es.addEventListener('connected', () => resolve()))
+    const res = await post(d.url, JSON.stringify({ name: 'api', durationSeconds: 20 }))
+    const { id } = (await res.json()) as { id: string }
+    await done
+    // One more metrics tick after the build.
+    await new Promise<void>((resolve) => es.addEventListener('metrics', () => resolve()))
+    es.close()
+
+    const of = (type: string) => seen.filter((e) => e.type === type).map((e) => e.data)
+    expect(of('build-started')).toEqual([expect.objectContaining({ id, name: 'api', status: 'running' })])
+    expect(of('stage').map((s) => s.stage)).toEqual(['install', 'test', 'deploy'])
+    const percents = of('progress').map((p) => p.percent as number)
+    expect(percents.at(-1)).toBe(100)
+    expect(percents).toEqual([...percents].sort((a, b) => a - b))
+    const lines = of('log')
+    expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1))
+    expect(lines.length).toBeGreaterThan(200)
+    expect(of('build-finished')).toEqual([
+      expect.objectContaining({ build: id, status: 'succeeded', percent: 100, lines: lines.length }),
+    ])
+    const metrics = of('metrics').at(-1) as Record<string, number>
+    expect(metrics.clients).toBe(1)
+    expect(metrics.published).toBeGreaterThan(lines.length)
+    expect(metrics).toMatchObject({ dropped: 0, slowConsumerDisconnects: 0, runningBuilds: 0 })
+  })
+
+  it('GET /api/info names the adapter and the transport path', async () => {
+    const info = (await (await fetch(`${d.url}/api/info`)).json()) as Record<string, string>
+    expect(info.summary).toBe('Hono 4 on @hono/node-server, Node sink (fast path), HTTP/1.1')
+  })
+})
