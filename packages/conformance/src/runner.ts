@@ -22,6 +22,8 @@ export const CHROMIUM_PATH = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'
 /** Starts servers for the checks: a target in vitest mode, or the one running server for the CLI. */
 export interface ServerSource {
   readonly configurable: boolean
+  /** A hub configured like the ones `start` creates (vitest mode only). */
+  createHub?(options?: HubOptions): Hub
   start(
     protocol: Protocol,
     options?: HubOptions,
@@ -69,12 +71,13 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
   const paths = { events: '/events', publish: '/publish', page: '/', ...target.paths }
   return {
     configurable: true,
+    createHub: (options) => createHub({ ...target.hubOptions, ...options }),
     async start(protocol, options, listen) {
       const hub = listen?.hub ?? createHub({ ...target.hubOptions, ...options })
       const started = await target.start({
         hub,
         port: listen?.port ?? 0,
-        ...(protocol === 'h2' ? { h2: true } : {}),
+        ...(protocol === 'h2' ? { http2: true } : {}),
       })
       const base = new URL(started.url)
       let closing: Promise<void> | undefined
@@ -215,6 +218,13 @@ export async function runCase(
       throw new SkipCase(reason)
     },
     defer: (fn) => cleanups.push(fn),
+    createHub(options) {
+      if (!env.source.createHub)
+        throw new SkipCase('needs a hub the suite configures (vitest runConformance only)')
+      const hub = env.source.createHub(options)
+      cleanups.push(() => (hub.closed ? undefined : hub.close()))
+      return hub
+    },
     browser: () => env.browsers.get(),
     errorOutput: () => errors?.seen() ?? [],
   }

@@ -9,7 +9,7 @@ export interface StartOptions {
   /** Port to listen on; 0 (the default) picks a free one. The browser check restarts on the same port. */
   port?: number
   /** Serve HTTP/2 over cleartext (h2c, prior knowledge) instead of HTTP/1.1. Only asked when `target.h2`. */
-  h2?: boolean
+  http2?: boolean
 }
 
 /** A running server, as `start` returns it. */
@@ -32,7 +32,7 @@ export interface ConformanceTarget {
   name: string
   /** Starts the server on `options.port` serving `options.hub`. */
   start(options: StartOptions): Promise<StartedServer>
-  /** Also run every check over h2c (`start` gets `{ h2: true }`). */
+  /** Also run every check over h2c (`start` gets `{ http2: true }`). */
   h2?: boolean
   /**
    * An events route guarded by `authorize`, for the 401/403 check: it must answer 401 to a request
@@ -95,6 +95,8 @@ export interface CaseContext {
    * for the CLI, the running server (and a check that passes hub options is skipped).
    */
   server(options?: HubOptions, listen?: { port?: number; hub?: Hub }): Promise<ServerUnderTest>
+  /** A hub with `options` (plus `target.hubOptions`), closed after the check; a skip for the CLI. */
+  createHub(options?: HubOptions): Hub
   /** Opens `GET events?topic=...` (plus `query`) as an event stream. Closed after the check. */
   connect(
     server: ServerUnderTest,

@@ -2,6 +2,7 @@
 // on the same port, and the browser (sending Last-Event-ID by itself) resumes with nothing lost or doubled.
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
+import type { Hub, Subscription } from '@herald/sse-core'
 import type { Page } from 'playwright-core'
 import { waitUntil } from '../sse.js'
 import type { ConformanceCase } from '../target.js'
@@ -24,6 +25,20 @@ const INSTRUMENT = `(() => {
   }
 })()`
 
+// `hub` with a close() that ends the open streams but keeps the hub (and its history) alive.
+function keepOpen(hub: Hub, subscriptions: Set<Subscription>): Hub {
+  const close = async () => {
+    for (const s of [...subscriptions]) s.close()
+  }
+  return new Proxy(hub, {
+    get(target, key) {
+      if (key === 'close') return close
+      const value = Reflect.get(target, key, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
 interface PageLog {
   opens: number
   errors: number
@@ -40,9 +55,18 @@ export const browserResume: ConformanceCase = {
   protocols: ['http1'],
   async run(ctx) {
     const browser = await ctx.browser()
-    // A short retry hint, so the browser comes back in well under its default 3 s.
-    const server = await ctx.server({ retryMs: 250, heartbeatMs: 1000 })
-    const hub = server.hub!
+    // The hub outlives the server, as a durable store would across a deploy: the app's close() may
+    // close the hub it was given, so it gets a view whose close() only ends the current streams.
+    const subscriptions = new Set<Subscription>()
+    const hub = ctx.createHub({
+      retryMs: 250, // a short retry hint, so the browser comes back in well under its default 3 s
+      heartbeatMs: 1000,
+      onSubscribe: (s) => {
+        subscriptions.add(s)
+        void s.closed.then(() => subscriptions.delete(s))
+      },
+    })
+    const server = await ctx.server(undefined, { hub: keepOpen(hub, subscriptions) })
     const page = await browser.newPage()
     ctx.defer(() => page.close())
     const pageErrors: string[] = []
@@ -88,8 +112,7 @@ export const browserResume: ConformanceCase = {
     }
     for (let n = 4; n <= 6; n++) send(n) // missed while the server is down: only history has them
     await sleep(100)
-    const restarted = await ctx.server(undefined, { port: server.port, hub })
-    void restarted
+    await ctx.server(undefined, { port: server.port, hub: keepOpen(hub, subscriptions) })
     await poll(
       'the page to reconnect and replay the missed events',
       (log) => log.messages.length >= 6,
