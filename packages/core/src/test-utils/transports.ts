@@ -40,8 +40,13 @@ export async function pumpResponse(
       onWrite?.(value.length)
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
-          res.once('drain', resolve)
-          res.once('close', resolve)
+          const done = () => {
+            res.off('drain', done)
+            res.off('close', done)
+            resolve()
+          }
+          res.on('drain', done)
+          res.on('close', done)
         })
       }
     }
