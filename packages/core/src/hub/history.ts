@@ -17,11 +17,17 @@ interface TopicLog {
   evictedUpTo: number
 }
 
+/** The in-memory store: a `HistoryStore` that answers synchronously. */
+export interface MemoryStore extends HistoryStore {
+  append(event: StoredEvent): void
+  since(topics: readonly string[], afterSeq: number): ReplayResult
+}
+
 /**
  * The default `HistoryStore`: per-topic ring of the latest events, bounded by count and age.
  * An event published to several topics is kept once and listed under each.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): HistoryStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxEvents = options.maxEvents ?? 1000
   const maxAgeMs = options.maxAgeMs ?? 5 * 60_000
   if (!Number.isSafeInteger(maxEvents) || maxEvents < 1) {
