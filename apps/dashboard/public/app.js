@@ -189,6 +189,7 @@ function createModel(b) {
     stage: b.stage ?? 'checkout',
     percent: b.percent ?? 0,
     durationSeconds: b.durationSeconds,
+    startedAt: b.startedAt ?? Date.now(),
     lastSeq: 0,
     /** Lines (or `{ skipped: n }` markers) waiting for the next frame. */
     pending: [],
@@ -303,7 +304,7 @@ function render() {
 
 function orderCards() {
   const container = $('builds')
-  const models = [...state.builds.values()].sort((a, b) => (a.id < b.id ? 1 : -1)) // newest first
+  const models = [...state.builds.values()].sort((a, b) => b.startedAt - a.startedAt) // newest first
   for (const stale of models.slice(MAX_CARDS)) {
     if (stale.status === 'running') continue
     stale.el?.root.remove()

@@ -146,6 +146,10 @@ export class BuildRunner {
   #timer: ReturnType<typeof setInterval> | undefined
   #counter = 0
   #stopped = false
+  // Ids stay unique across runners (a restarted process starts counting again): `k3x9-1`, `k3x9-2`, …
+  readonly #idPrefix = Math.floor(Math.random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')
 
   constructor(hub: Hub, options: BuildRunnerOptions = {}) {
     this.#hub = hub
@@ -176,7 +180,7 @@ export class BuildRunner {
     const fails = this.#random() < this.#failureRate
     const testStart = durationSeconds * (STAGE_SHARE.checkout + STAGE_SHARE.install)
     const build: Build = {
-      id: `b${n}`,
+      id: `${this.#idPrefix}-${n}`,
       name: request.name ?? `${SERVICES[(n - 1) % SERVICES.length]} #${n}`,
       status: 'running',
       stage: 'checkout',

@@ -148,6 +148,31 @@ describe.skipIf(!HAVE_BROWSER)(`dashboard in Chromium${SKIP_NOTE}`, { timeout: 6
     await page.close()
   })
 
+  it('after a real restart (a new in-memory hub, history gone) the page says so and reloads the builds', async () => {
+    let server = await start({ builds: { speed: 1, failureRate: 0 } })
+    servers.push(server)
+    const { port } = server
+    const page = await openPage(server.url)
+    await page.click('#start-build')
+    await expect.poll(() => page.locator('.build .log-line').count()).toBeGreaterThan(2)
+
+    // Graceful shutdown, as Ctrl-C does: the page hears `shutdown` and keeps retrying.
+    await server.close()
+    await expect.poll(() => page.locator('#connection').textContent()).toBe('server restarting…')
+    server = await start({ port, builds: { speed: 1, failureRate: 0 } })
+    servers.push(server)
+    await expect
+      .poll(() => page.locator('#connection').textContent(), { timeout: 15_000 })
+      .toBe('history unavailable: state reloaded')
+    // The old build was cancelled on shutdown; the new server's builds show up as usual.
+    await expect.poll(() => page.locator('.build').first().getAttribute('data-status')).toBe('cancelled')
+    await page.click('#start-build')
+    await expect.poll(() => page.locator('.build').count()).toBe(2)
+    await expect.poll(() => page.locator('.build').first().getAttribute('data-status')).toBe('running')
+    expect((page as Page & { problems: string[] }).problems).toEqual([])
+    await page.close()
+  })
+
   it('shows why POST /builds refused a build (bad field, too many builds) instead of swallowing it', async () => {
     const server = await start({ builds: { maxConcurrent: 1, speed: 1, failureRate: 0 } })
     servers.push(server)
