@@ -4,9 +4,15 @@ import { createHub, HeraldError, type Hub } from '@herald/sse-core'
 import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express-4'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import { listen, openStream, type TestServer, waitFor } from '../../core/src/test-utils/http-harness.js'
+import {
+  listen,
+  openStream,
+  recordProcessTrouble,
+  type TestServer,
+  waitFor,
+} from '../../core/src/test-utils/http-harness.js'
 import { HeraldUnsupportedProtocolError, sse } from '../src/index.js'
 
 const majors = [
@@ -68,6 +74,16 @@ describeAdapter(
     }),
   ),
 )
+
+// Across the whole file: no unhandled rejection, process warning or console error.
+let trouble: ReturnType<typeof recordProcessTrouble>
+beforeAll(() => {
+  trouble = recordProcessTrouble()
+})
+afterAll(() => {
+  trouble.stop()
+  expect(trouble.problems).toEqual([])
+})
 
 describe.each(majors)('%s error handling', (_name, createApp) => {
   let hub: Hub

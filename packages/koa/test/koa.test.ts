@@ -6,9 +6,15 @@ import Router from '@koa/router'
 import Koa from 'koa'
 import Koa2 from 'koa-2'
 import compress from 'koa-compress'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import { listen, openStream, type TestServer, waitFor } from '../../core/src/test-utils/http-harness.js'
+import {
+  listen,
+  openStream,
+  recordProcessTrouble,
+  type TestServer,
+  waitFor,
+} from '../../core/src/test-utils/http-harness.js'
 import { sse } from '../src/index.js'
 
 const majors = [
@@ -66,6 +72,16 @@ describeAdapter(
     ),
   ),
 )
+
+// Across the whole file: no unhandled rejection, process warning or console error.
+let trouble: ReturnType<typeof recordProcessTrouble>
+beforeAll(() => {
+  trouble = recordProcessTrouble()
+})
+afterAll(() => {
+  trouble.stop()
+  expect(trouble.problems).toEqual([])
+})
 
 describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
   let hub: Hub
