@@ -241,6 +241,11 @@ function applyBuildEvent(name, data, afterSnapshot) {
       }
       model.lastSeq = data.seq
       model.pending.push(data)
+      // A hidden tab gets no frames: keep only what could still be shown.
+      if (model.pending.length > 2 * MAX_DOM_LINES) {
+        model.trimmed += model.pending.length - MAX_DOM_LINES
+        model.pending = model.pending.slice(-MAX_DOM_LINES)
+      }
       break
     }
   }

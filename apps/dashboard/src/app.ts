@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
+import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import type { Hub } from '@herald/sse-core'
 import { sse } from '@herald/sse-hono'
-import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server'
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { BuildRunner, type BuildRunnerOptions, parseBuildRequest } from './builds.js'
@@ -121,6 +122,8 @@ export interface StartOptions {
   builds?: BuildRunnerOptions
   /** Interval of the `metrics` event. Default 1000 ms. */
   metricsIntervalMs?: number
+  /** Serve HTTP/2 over cleartext (h2c) instead of HTTP/1.1: for HTTP/2 clients and proxies, not browsers. */
+  http2?: boolean
 }
 
 export interface Dashboard {
@@ -146,13 +149,37 @@ export async function start(options: StartOptions = {}): Promise<Dashboard> {
   const runner = options.runner ?? new BuildRunner(hub, options.builds)
   const app = buildApp(hub, { runner })
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port, hostname }) as Server
-    s.once('listening', () => resolve(s))
-    s.once('error', reject)
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    hostname,
+    ...(options.http2 && { createServer: http2.createServer }),
+  }) as Server | http2.Http2Server
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, hostname, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const sessions = new Set<http2.ServerHttp2Session>()
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
   })
   const metrics = publishMetrics(hub, { intervalMs: metricsIntervalMs, runningBuilds: () => runner.running })
   const actualPort = (server.address() as AddressInfo).port
+
+  /** Ends connections: `graceful` lets what was written go out first (idle ones close at once). */
+  const dropConnections = (graceful: boolean) => {
+    if ('closeAllConnections' in server) {
+      if (graceful) server.closeIdleConnections()
+      else server.closeAllConnections()
+    }
+    for (const session of sessions) {
+      if (graceful) session.close()
+      else session.destroy()
+    }
+  }
 
   let closing: Promise<void> | undefined
   const close = async () => {
@@ -164,13 +191,13 @@ export async function start(options: StartOptions = {}): Promise<Dashboard> {
         event: { event: 'shutdown', data: JSON.stringify({ retryMs: RETRY_MS }) },
         retryMs: RETRY_MS,
       })
-      server.closeIdleConnections()
+      dropConnections(true)
       // A stream's last bytes are on their way; give them a moment before cutting what is left.
-      const force = setTimeout(() => server.closeAllConnections(), 1000)
+      const force = setTimeout(() => dropConnections(false), 1000)
       await stopped
       clearTimeout(force)
     } else {
-      server.closeAllConnections()
+      dropConnections(false)
       await stopped
     }
   }

@@ -1,3 +1,4 @@
+import http2 from 'node:http2'
 import { EventSource } from 'eventsource'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Dashboard, start } from '../src/app.js'
@@ -125,5 +126,59 @@ describe('GET /events', () => {
   it('GET /api/info names the adapter and the transport path', async () => {
     const info = (await (await fetch(`${d.url}/api/info`)).json()) as Record<string, string>
     expect(info.summary).toBe('Hono 4 on @hono/node-server, Node sink (fast path), HTTP/1.1')
+  })
+})
+
+describe('over HTTP/2 (h2c)', () => {
+  it('serves the page info, the stream and POST /builds; close() ends the stream with the retry hint', async () => {
+    const d = await start({ http2: true, builds: { speed: 20, failureRate: 0 } })
+    const session = http2.connect(d.url)
+    const request = (path: string, method = 'GET', body?: string) => {
+      const req = session.request({
+        ':path': path,
+        ':method': method,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      })
+      if (body !== undefined) req.end(body)
+      else if (method !== 'GET') req.end()
+      return req
+    }
+    const readAll = (req: http2.ClientHttp2Stream) =>
+      new Promise<{ headers: http2.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+        let headers: http2.IncomingHttpHeaders = {}
+        let text = ''
+        req.setEncoding('utf8')
+        req.on('response', (h) => {
+          headers = h
+        })
+        req.on('data', (chunk: string) => {
+          text += chunk
+        })
+        req.on('end', () => resolve({ headers, text }))
+        req.on('error', reject)
+      })
+
+    const info = await readAll(request('/api/info'))
+    expect(JSON.parse(info.text).summary).toBe('Hono 4 on @hono/node-server, Node sink (fast path), HTTP/2')
+
+    const stream = request('/events')
+    const streamed = readAll(stream)
+    const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
+      stream.once('response', resolve),
+    )
+    expect(headers[':status']).toBe(200)
+    expect(headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(headers.connection).toBeUndefined()
+    expect(headers['transfer-encoding']).toBeUndefined()
+
+    const created = await readAll(request('/builds', 'POST', '{"durationSeconds":20}'))
+    expect(created.headers[':status']).toBe(201)
+    await expect.poll(() => d.runner.snapshot().builds[0]?.status, { timeout: 10_000 }).toBe('succeeded')
+
+    await d.close()
+    const { text } = await streamed
+    session.close()
+    expect(text).toContain('event: build-finished')
+    expect(text.endsWith('event: shutdown\ndata: {"retryMs":1000}\n\nretry: 1000\n\n')).toBe(true)
   })
 })
