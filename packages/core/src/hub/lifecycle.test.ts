@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createWebSink } from '../sink/web.js'
+import type { Hub, Subscription } from '../types.js'
+import { createHub } from './hub.js'
+
+/** Counts live intervals by wrapping the real setInterval / clearInterval (instrumentation only). */
+function countIntervals() {
+  const live = new Set<unknown>()
+  const realSet = globalThis.setInterval
+  const realClear = globalThis.clearInterval
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const t = realSet(...args)
+    live.add(t)
+    return t
+  }) as typeof setInterval
+  globalThis.clearInterval = ((t: Parameters<typeof clearInterval>[0]) => {
+    live.delete(t)
+    realClear(t)
+  }) as typeof clearInterval
+  return {
+    get live() {
+      return live.size
+    },
+    restore() {
+      globalThis.setInterval = realSet
+      globalThis.clearInterval = realClear
+    },
+  }
+}
+
+describe('hub lifecycle', () => {
+  let hub: Hub | undefined
+  afterEach(async () => {
+    await hub?.close()
+    hub = undefined
+  })
+
+  it('encodes a publish once: every subscriber is handed the same bytes', async () => {
+    hub = createHub()
+    const chunks: Uint8Array[] = []
+    const streams: ReadableStream[] = []
+    for (let i = 0; i < 3; i++) {
+      const { sink, stream } = createWebSink()
+      streams.push(stream)
+      const write = sink.write.bind(sink)
+      // Instrumentation: record what the hub hands this real sink.
+      const record = (c: Uint8Array) => {
+        chunks.push(c)
+        return write(c)
+      }
+      Object.defineProperty(sink, 'write', { value: record })
+      hub.subscribe({ sink, topics: ['t'] })
+    }
+    hub.publish('t', { data: 'shared' })
+    await new Promise((r) => setImmediate(r))
+    expect(chunks).toHaveLength(3)
+    expect(chunks[1]).toBe(chunks[0])
+    expect(chunks[2]).toBe(chunks[0])
+    for (const s of streams) await s.cancel()
+  })
+
+  it('runs one shared timer however many subscribers there are, and none when idle', async () => {
+    const intervals = countIntervals()
+    try {
+      hub = createHub({ heartbeatMs: 50 })
+      const subs: Subscription[] = []
+      const streams: ReadableStream<Uint8Array>[] = []
+      for (let i = 0; i < 200; i++) {
+        const { sink, stream } = createWebSink()
+        streams.push(stream)
+        subs.push(hub.subscribe({ sink, topics: [`t${i % 7}`] }))
+      }
+      expect(intervals.live).toBe(1)
+      // Heartbeats reach all 200 from that one timer.
+      const first = await Promise.all(streams.map((s) => s.getReader().read()))
+      expect(first.every((c) => new TextDecoder().decode(c.value) === ':\n\n')).toBe(true)
+      for (const s of subs) s.close()
+      await new Promise((r) => setTimeout(r, 120))
+      expect(intervals.live).toBe(0)
+    } finally {
+      intervals.restore()
+    }
+  })
+
+  it('calls onSubscribe / onUnsubscribe with the reason, and reports a throwing hook to onError', () => {
+    const events: string[] = []
+    const errors: unknown[] = []
+    hub = createHub({
+      onSubscribe: (s) => {
+        events.push(`+${s.id}:${s.topics.join(',')}`)
+        throw new Error('hook failed')
+      },
+      onUnsubscribe: (s, reason) => events.push(`-${s.id}:${reason}`),
+      onError: (e) => errors.push(e),
+    })
+    const { sink, stream } = createWebSink()
+    const sub = hub.subscribe({ sink, topics: ['a', 'b'], clientKey: 'k' })
+    expect(sub.clientKey).toBe('k')
+    sub.close()
+    expect(events).toEqual(['+1:a,b', '-1:unsubscribed'])
+    expect(errors).toHaveLength(1)
+    expect(hub.subscriberCount()).toBe(0)
+    return expect(sub.closed)
+      .resolves.toBe('unsubscribed')
+      .then(() => stream.cancel())
+  })
+
+  it('resolves subscription.closed with client-gone when the stream is cancelled', async () => {
+    hub = createHub()
+    const { sink, stream } = createWebSink()
+    const sub = hub.subscribe({ sink, topics: ['t'] })
+    await stream.cancel()
+    await expect(sub.closed).resolves.toBe('client-gone')
+    expect(hub.subscriberCount('t')).toBe(0)
+  })
+
+  it('close() ends every subscriber with hub-closed and refuses admission with 503', async () => {
+    hub = createHub()
+    const { sink, stream } = createWebSink()
+    const a = hub.subscribe({ sink, topics: ['t'] })
+    const text = new Response(stream).text()
+    await hub.close({ retryMs: 10_000 })
+    expect(await text).toBe('retry: 10000\n\n')
+    await expect(a.closed).resolves.toBe('hub-closed')
+    expect(hub.closed).toBe(true)
+    expect(hub.checkAdmission('x')).toMatchObject({
+      status: 503,
+      code: 'ERR_HERALD_CLOSED',
+      retryAfterSeconds: 10,
+    })
+  })
+
+  it('counts refusals by limit in metrics', () => {
+    hub = createHub({ maxSubscribers: 2, maxSubscribersPerClient: 1 })
+    hub.subscribe({ sink: createWebSink().sink, topics: ['t'], clientKey: 'a' })
+    expect(hub.checkAdmission('a')).toMatchObject({ status: 429, code: 'ERR_HERALD_CLIENT_LIMIT' })
+    hub.subscribe({ sink: createWebSink().sink, topics: ['t'], clientKey: 'b' })
+    expect(hub.checkAdmission('c')).toMatchObject({ status: 503, code: 'ERR_HERALD_TOO_MANY_SUBSCRIBERS' })
+    expect(hub.metrics().refused).toEqual({ limit: 1, clientLimit: 1, closed: 0 })
+  })
+})

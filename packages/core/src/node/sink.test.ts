@@ -1,0 +1,59 @@
+import { connect, createServer, type Http2ServerResponse } from 'node:http2'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHub } from '../hub/hub.js'
+import { requestInfo } from '../test-utils/transports.js'
+import type { Hub } from '../types.js'
+import { serveNode } from './serve.js'
+
+describe('serveNode over HTTP/2 (h2c)', () => {
+  let hub: Hub | undefined
+  let close: (() => Promise<void>) | undefined
+  afterEach(async () => {
+    await hub?.close()
+    await close?.()
+  })
+
+  it('streams events on an Http2ServerResponse without connection-specific headers', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    hub = createHub({ epoch: 'h2' })
+    const h = hub
+    const server = createServer((req, res: Http2ServerResponse) => {
+      void serveNode(
+        h,
+        { headers: { 'access-control-allow-origin': '*' } },
+        req,
+        requestInfo(req as never),
+        res,
+      )
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+    close = () =>
+      new Promise((r) => {
+        client.destroy()
+        server.close(() => r())
+      })
+    const req = client.request({ ':path': '/?topic=t', 'last-event-id': 'h2-0' })
+    const headers = await new Promise<Record<string, unknown>>((r) => req.on('response', r))
+    expect(headers[':status']).toBe(200)
+    expect(headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(headers['access-control-allow-origin']).toBe('*')
+    let text = ''
+    req.setEncoding('utf8')
+    req.on('data', (c: string) => {
+      text += c
+    })
+    hub.publish('t', { data: 'over h2' })
+    const deadline = Date.now() + 10_000
+    while (!text.includes('over h2') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+    expect(text).toBe('id: h2-1\ndata: over h2\n\n')
+    req.close()
+    while (hub.subscriberCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+    expect(hub.subscriberCount()).toBe(0)
+    process.off('warning', onWarning)
+    expect(warnings.filter((w) => /connection|transfer-encoding/i.test(w))).toEqual([])
+  })
+})
