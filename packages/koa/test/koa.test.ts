@@ -91,6 +91,22 @@ describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
     await server?.close()
   })
 
+  it('streams when mounted with plain app.use, without a router', async () => {
+    hub = createHub({ heartbeatMs: 0 })
+    const app = new KoaApp()
+    app.use(compress({ threshold: 0 }))
+    app.use(sse(hub))
+    server = await listen(createServer(app.callback()))
+    const client = await openStream(`${server.url}anything?topic=t`, {
+      headers: { 'accept-encoding': 'gzip, br' },
+    })
+    expect(client.status).toBe(200)
+    await waitFor(() => hub.subscriberCount('t') === 1, 2000, 'the subscriber')
+    const id = hub.publish('t', { data: 'plain' })
+    expect(await client.waitForEvents(1)).toEqual([{ id, event: undefined, data: 'plain' }])
+    client.close()
+  })
+
   it('gets a throwing callback as an app error and a 500', async () => {
     hub = createHub({ heartbeatMs: 0 })
     const errors: Error[] = []
