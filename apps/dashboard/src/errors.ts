@@ -18,7 +18,7 @@ export class BuildLimitError extends HeraldError {
   constructor(limit: number) {
     super(
       'ERR_DASHBOARD_TOO_MANY_BUILDS',
-      `Too many concurrent builds: ${limit} are running (limit ${limit}); wait for one to finish`,
+      `Too many concurrent builds (limit ${limit}); wait for one to finish`,
     )
     this.limit = limit
   }

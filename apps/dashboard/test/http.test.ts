@@ -62,7 +62,7 @@ describe('POST /builds refuses bad input with a 4xx and a reason, and starts not
     expect(third.status).toBe(429)
     expect(third.headers.get('retry-after')).toBe('5')
     expect(await third.json()).toEqual({
-      error: 'Too many concurrent builds: 2 are running (limit 2); wait for one to finish',
+      error: 'Too many concurrent builds (limit 2); wait for one to finish',
       code: 'ERR_DASHBOARD_TOO_MANY_BUILDS',
     })
     expect(d.runner.running).toBe(2)
