@@ -13,6 +13,7 @@ Options:
   --page-url URL      a page with an EventSource on the events URL (default: / of the events URL)
   --auth-url URL      an events route that answers 401 without credentials and 403 to "Bearer invalid"
   --h2                talk HTTP/2 over cleartext (h2c, prior knowledge) instead of HTTP/1.1
+  --burst N           events in the burst check (default 10000; over HTTP each one is a POST)
   --only ID[,ID]      run only these checks (e.g. headers.immediate,compression.per-event)
   --json              print the results as JSON instead of a table
   -h, --help          this text
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     authUrl: url('--auth-url', values['auth-url']),
     h2: values.h2,
     only: values.only?.split(',').map((s) => s.trim()),
+    ...(values.burst === undefined ? {} : { burstEvents: positiveInteger('--burst', values.burst) }),
     onResult: values.json
       ? undefined
       : (r) =>
@@ -64,6 +66,13 @@ async function main(): Promise<void> {
   })
   process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : `\n${formatTable(results)}\n`)
   process.exitCode = results.some((r) => r.status === 'fail') ? 1 : 0
+}
+
+function positiveInteger(name: string, value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    fail(`${name} must be a positive integer, got ${value}`)
+  return n
 }
 
 function parse() {
@@ -75,6 +84,7 @@ function parse() {
       'auth-url': { type: 'string' },
       h2: { type: 'boolean', default: false },
       only: { type: 'string' },
+      burst: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -12,6 +12,7 @@ import {
   type ConformanceCase,
   type ConformanceTarget,
   type PublishInput,
+  type RunSettings,
   type ServerUnderTest,
   SkipCase,
 } from './target.js'
@@ -141,6 +142,7 @@ export interface RunEnvironment {
   artifactsDir: string
   /** Capture warnings and error output of this process (the server runs in it: vitest mode). */
   captureErrors: boolean
+  settings?: Partial<RunSettings>
 }
 
 let topicCounter = 0
@@ -171,6 +173,7 @@ export async function runCase(
     client,
     configurable: env.source.configurable,
     artifactsDir: env.artifactsDir,
+    settings: { burstEvents: 10_000, ...env.settings },
     topic: (label = check.id) =>
       `conformance-${label.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}-${++topicCounter}`,
     async server(options, listen) {
@@ -273,6 +276,8 @@ export interface CheckServerOptions extends RunningServer {
   /** Only these check ids (default: all). */
   only?: readonly string[]
   artifactsDir?: string
+  /** Events in the burst check (default 10 000; over HTTP each is one POST). */
+  burstEvents?: number
   /** Called after each row, for progress output. */
   onResult?(result: CaseResult): void
 }
@@ -288,6 +293,7 @@ export async function checkServer(options: CheckServerOptions): Promise<CaseResu
     browsers: new BrowserPool(),
     artifactsDir: options.artifactsDir ?? 'test-artifacts',
     captureErrors: false,
+    settings: options.burstEvents === undefined ? {} : { burstEvents: options.burstEvents },
   }
   const offers = {
     configurable: false,

@@ -140,7 +140,9 @@ export async function openStream(
 ): Promise<SseStream> {
   const res = await client.request(url, {
     headers: { accept: 'text/event-stream', ...options.headers },
-    timeoutMs: options.timeoutMs,
+    // A stream whose headers wait for the first event would deadlock a check that publishes after
+    // connecting; seconds are plenty for a head that should take milliseconds.
+    timeoutMs: options.timeoutMs ?? 5000,
     dedicated: !options.shared,
   })
   return new SseStream(res, options.feedBytes, options.stalled)

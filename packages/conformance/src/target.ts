@@ -119,8 +119,16 @@ export interface CaseContext {
   browser(): Promise<import('playwright-core').Browser>
   /** Where screenshots go. */
   readonly artifactsDir: string
+  /** Tunables of this run. */
+  readonly settings: RunSettings
   /** Names of error output (warnings, console.error, stderr, unhandled rejections) seen since the check began. */
   errorOutput(): string[]
+}
+
+/** Tunables a run may change. */
+export interface RunSettings {
+  /** Events in the burst check. Default 10 000. */
+  burstEvents: number
 }
 
 /** Thrown by `ctx.skip`. */

@@ -42,7 +42,12 @@ export function headProblems(stream: Pick<SseStream, 'status' | 'headers'>, prot
 async function checkHead(ctx: CaseContext, headers: Record<string, string>): Promise<void> {
   const server = await ctx.server()
   const stream = await withOneRetry(ctx.note, async () => {
-    const s = await ctx.connect(server, ctx.topic(), { headers })
+    const s = await ctx.connect(server, ctx.topic(), { headers, timeoutMs: 2000 }).catch((error: Error) => {
+      if (!error.message.startsWith('no response headers')) throw error
+      throw new Error(
+        `${error.message}: headers must be sent when the stream starts, not with the first event`,
+      )
+    })
     if (s.headersMs > HEADERS_WITHIN_MS) {
       s.close()
       throw new Error(

@@ -1,0 +1,56 @@
+// The suite must see faults: each deliberately broken server fails exactly the checks its fault breaks.
+// If a check goes blind (passes a broken server), these tests fail.
+import { describe, expect, it } from 'vitest'
+import { type CaseResult, checkServer } from '../src/index.js'
+import { type Faults, startBroken } from './fixtures/broken-express.js'
+
+const BLACK_BOX = ['headers.immediate', 'headers.compressed', 'compression.per-event', 'encoding.round-trip']
+
+async function check(faults: Faults, only = BLACK_BOX): Promise<Record<string, CaseResult>> {
+  const server = await startBroken(faults)
+  try {
+    const results = await checkServer({
+      eventsUrl: `${server.url}/events`,
+      publishUrl: `${server.url}/publish`,
+      only,
+    })
+    return Object.fromEntries(results.map((r) => [r.id, r]))
+  } finally {
+    await server.close()
+  }
+}
+
+describe('the suite catches broken servers', () => {
+  it('a hand-written Express handler behind compression that never flushes', async () => {
+    const r = await check({ noFlush: true }, ['headers.immediate', 'compression.per-event'])
+    expect(r['compression.per-event']?.status).toBe('fail')
+    expect(r['compression.per-event']?.reason).toMatch(
+      /not decodable 2000 ms after publish \(Content-Encoding: (gzip|br|deflate)/,
+    )
+    expect(r['headers.immediate']?.status).toBe('fail')
+    expect(r['headers.immediate']?.reason).toMatch(/Cache-Control "no-cache" lacks no-transform/)
+  })
+
+  it('a handler that sets Content-Length on the stream', async () => {
+    const r = await check({ contentLength: true }, ['headers.immediate', 'compression.per-event'])
+    expect(r['headers.immediate']?.status).toBe('fail')
+    expect(r['headers.immediate']?.reason).toMatch(/Content-Length 1000000 is set on a stream/)
+    expect(r['compression.per-event']?.status).toBe('pass')
+  })
+
+  it('a handler that sends headers only with the first event', async () => {
+    const r = await check({ lateHeaders: true }, ['headers.immediate'])
+    expect(r['headers.immediate']?.status).toBe('fail')
+    expect(r['headers.immediate']?.reason).toMatch(/no response headers within|took \d+ ms/)
+  })
+
+  it('a correct hand-written handler passes the same checks (the faults, not the fixture, fail them)', async () => {
+    const r = await check({})
+    for (const id of ['headers.immediate', 'headers.compressed', 'compression.per-event']) {
+      expect(r[id], `${id}: ${r[id]?.reason}`).toMatchObject({ status: 'pass' })
+    }
+    // Its own encoder writes a lone `data:` line as `data: ` and does not split ids into epochs, but the
+    // round trip only compares what the parsers read: it passes too.
+    expect(r['encoding.round-trip']?.status, r['encoding.round-trip']?.reason).toBe('pass')
+  })
+})

@@ -1,0 +1,97 @@
+// The CLI as a user runs it: a child process pointed at a real server, judged by its table and exit code.
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { startBroken } from './fixtures/broken-express.js'
+import { start } from './fixtures/reference-server.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const tsx = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')),
+  'dist',
+  'cli.mjs',
+)
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsx, '--conditions=@herald/source', 'src/cli.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const row = (stdout: string, status: string, check: string) =>
+  new RegExp(`^${status}\\s+http/1\\.1\\s+${check.replace('.', '\\.')}\\s`, 'm').test(stdout)
+
+describe('herald-conformance CLI', () => {
+  it('passes a correct server and exits 0', async () => {
+    const server = await start()
+    try {
+      const { code, stdout } = await cli([
+        `${server.url}/events`,
+        '--publish-url',
+        `${server.url}/publish`,
+        '--auth-url',
+        `${server.url}/events-private`,
+        '--burst',
+        '1000',
+      ])
+      expect(stdout).toMatch(/^RESULT\s+PROTOCOL\s+CHECK\s+TIME$/m)
+      for (const check of [
+        'headers.immediate',
+        'compression.per-event',
+        'encoding.round-trip',
+        'replay.header',
+        'limits.authorize',
+      ]) {
+        expect(row(stdout, 'PASS', check), `${check} in\n${stdout}`).toBe(true)
+      }
+      expect(row(stdout, 'SKIP', 'heartbeat.idle')).toBe(true)
+      expect(stdout).toMatch(/\n\d+ passed, 0 failed, \d+ skipped\n$/)
+      expect(code).toBe(0)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it('fails the Express handler that never flushes behind compression, with reasons, and exits 1', async () => {
+    const server = await startBroken({ noFlush: true })
+    try {
+      const { code, stdout } = await cli([
+        `${server.url}/events`,
+        '--publish-url',
+        `${server.url}/publish`,
+        '--only',
+        'headers.immediate,compression.per-event',
+      ])
+      expect(row(stdout, 'FAIL', 'headers.immediate'), stdout).toBe(true)
+      expect(row(stdout, 'FAIL', 'compression.per-event'), stdout).toBe(true)
+      expect(stdout).toMatch(/reason: Cache-Control "no-cache" lacks no-transform/)
+      expect(stdout).toMatch(/reason: event 1 of 5 was not decodable 2000 ms after publish/)
+      expect(stdout).toMatch(/0 passed, 2 failed, 0 skipped/)
+      expect(code).toBe(1)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it('explains bad usage and exits 2', async () => {
+    const { code, stderr } = await cli(['not a url'])
+    expect(stderr).toMatch(/<events-url> must be an absolute http:\/\/ URL/)
+    expect(stderr).toMatch(/Usage: herald-conformance/)
+    expect(code).toBe(2)
+  }, 30_000)
+})
