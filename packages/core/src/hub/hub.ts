@@ -135,7 +135,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     metrics,
     // One write carries at most this much: enough to coalesce a tick's frames, small enough that the
     // backlog of a slow client stays in its queue where the policy can act on it.
-    maxWriteBytes: Math.max(16 * 1024, Math.min(256 * 1024, Math.floor(options.budgetBytes / 4))),
+    maxWriteBytes: Math.max(16 * 1024, Math.min(64 * 1024, Math.floor(options.budgetBytes / 4))),
     frames: {
       heartbeat: encodeComment(),
       slowConsumer: encodeEvent({ event: 'slow-consumer', data: '' }),
