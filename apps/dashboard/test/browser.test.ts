@@ -148,6 +148,28 @@ describe.skipIf(!HAVE_BROWSER)(`dashboard in Chromium${SKIP_NOTE}`, { timeout: 6
     await page.close()
   })
 
+  it('a page opened mid-build loads the snapshot and continues from it with no gap or duplicate', async () => {
+    const server = await start({ builds: { speed: 4, failureRate: 0, random: seeded(11) } })
+    servers.push(server)
+    const { id } = server.runner.start({ name: 'late-joiner', durationSeconds: 24 })
+    await expect
+      .poll(() => server.runner.snapshot().builds[0]?.lines ?? 0, { timeout: 10_000 })
+      .toBeGreaterThan(150)
+    const page = await openPage(server.url)
+    const card = page.locator(`.build[data-build="${id}"]`)
+    await expect.poll(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('succeeded')
+    await page.waitForFunction(() => new Promise((r) => requestAnimationFrame(() => r(true))))
+    const total = server.runner.snapshot().builds[0]?.lines as number
+    const seen = (await page.evaluate((b) => (window as unknown as DashboardWindow).__seenRows[b], id)) ?? []
+    // The snapshot brings the last 100 lines; the stream brings the rest, each line exactly once.
+    const first = seen[0] as number
+    expect(first).toBeGreaterThan(1)
+    expect(seen).toEqual(Array.from({ length: total - first + 1 }, (_, i) => first + i))
+    expect(await page.locator('#integrity').textContent()).toContain('0 gaps · 0 duplicates')
+    expect((page as Page & { problems: string[] }).problems).toEqual([])
+    await page.close()
+  })
+
   it('after a real restart (a new in-memory hub, history gone) the page says so and reloads the builds', async () => {
     let server = await start({ builds: { speed: 1, failureRate: 0 } })
     servers.push(server)
