@@ -1,10 +1,17 @@
 import http2 from 'node:http2'
-import type { Hub } from '@herald/sse-core'
+import { createHub, type Hub } from '@herald/sse-core'
 import compression from 'compression'
 import { fromNodeHandler, H3, type NodeMiddleware } from 'h3'
 import { serve } from 'h3/node'
+import { expect, it } from 'vitest'
 import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import { listen, serveFetch } from '../../core/src/test-utils/http-harness.js'
+import {
+  listen,
+  openStream,
+  recordProcessTrouble,
+  serveFetch,
+  waitFor,
+} from '../../core/src/test-utils/http-harness.js'
 import { sse } from '../src/index.js'
 
 const kHandled = Symbol.for('h3.handled')
@@ -87,3 +94,26 @@ const targets: AdapterTarget[] = [
 ]
 
 describeAdapter('@herald/sse-h3', targets)
+
+it('streams from an app whose only route is the handler (no middleware)', async () => {
+  const trouble = recordProcessTrouble()
+  const hub = createHub({ heartbeatMs: 0 })
+  const app = new H3()
+  app.get('/events', sse(hub))
+  const server = serve(app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })
+  await server.ready()
+  try {
+    const client = await openStream(`${server.url}events?topic=bare`)
+    expect(client.status).toBe(200)
+    await waitFor(() => hub.subscriberCount('bare') === 1, 2000, 'subscribed')
+    hub.publish('bare', { data: 'alone' })
+    expect((await client.waitForEvents(1))[0]!.data).toBe('alone')
+    client.close()
+    await waitFor(() => hub.subscriberCount() === 0, 1000, 'released')
+  } finally {
+    await hub.close()
+    await server.close(true)
+    trouble.stop()
+  }
+  expect(trouble.problems).toEqual([])
+})

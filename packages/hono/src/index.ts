@@ -11,10 +11,14 @@ interface NodeServerBindings {
 // The Node sink is loaded on first use only, so the adapter still runs on Workers, Deno and Bun.
 let nodeCore: Promise<typeof import('@herald/sse-core/node')> | undefined
 
-// @hono/node-server writes nothing for a response carrying this header: the handler already answered
-// on the raw response (its RESPONSE_ALREADY_SENT marker, rebuilt per request so no middleware mutates a
-// shared object).
-const alreadySent = () => new Response(null, { headers: { 'x-hono-already-sent': 'true' } })
+// @hono/node-server writes nothing for a response carrying this header: the handler already answered on
+// the raw response (its RESPONSE_ALREADY_SENT convention). Its lighter global Response class has a shortcut
+// for bodiless responses that skips the check; reading `body` turns that shortcut off for this response.
+function alreadySent(): Response {
+  const marker = new Response(null, { headers: { 'x-hono-already-sent': 'true' } })
+  void marker.body
+  return marker
+}
 
 /**
  * A Hono handler that streams the hub's events to the client as Server-Sent Events.

@@ -1,10 +1,17 @@
 import http2 from 'node:http2'
-import type { Hub } from '@herald/sse-core'
+import { createHub, type Hub } from '@herald/sse-core'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
+import { expect, it } from 'vitest'
 import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import { listen, serveFetch } from '../../core/src/test-utils/http-harness.js'
+import {
+  listen,
+  openStream,
+  recordProcessTrouble,
+  serveFetch,
+  waitFor,
+} from '../../core/src/test-utils/http-harness.js'
 import { sse } from '../src/index.js'
 
 /** The routes `describeAdapter` expects, behind `compress({ contentTypeFilter: /^text\// })`. */
@@ -18,7 +25,8 @@ function buildApp(hub: Hub, paths: string[]) {
   // The strictest setting: it would compress text/event-stream if the stream did not say no-transform.
   app.use(compress({ contentTypeFilter: /^text\// }))
   app.use(async (c, next) => {
-    c.header('x-before', 'yes')
+    // Like cors(): touches c.res before the handler runs, so Hono re-wraps whatever the handler returns.
+    c.res.headers.set('x-before', 'yes')
     await next()
   })
   app.get('/events', sse(hub))
@@ -73,3 +81,27 @@ describeAdapter('@herald/sse-hono', [
     },
   },
 ])
+
+// With no middleware Hono hands the handler's Response straight to @hono/node-server, whose shortcut for
+// bodiless responses would write headers a second time if the adapter's marker were not a native Response.
+it('streams from an app whose only route is the handler (no middleware)', async () => {
+  const trouble = recordProcessTrouble()
+  const hub = createHub({ heartbeatMs: 0 })
+  const app = new Hono()
+  app.get('/events', sse(hub))
+  const server = await listen(createAdaptorServer({ fetch: app.fetch }) as Parameters<typeof listen>[0])
+  try {
+    const client = await openStream(`${server.url}events?topic=bare`)
+    expect(client.status).toBe(200)
+    await waitFor(() => hub.subscriberCount('bare') === 1, 2000, 'subscribed')
+    hub.publish('bare', { data: 'alone' })
+    expect((await client.waitForEvents(1))[0]!.data).toBe('alone')
+    client.close()
+    await waitFor(() => hub.subscriberCount() === 0, 1000, 'released')
+  } finally {
+    await hub.close()
+    await server.close()
+    trouble.stop()
+  }
+  expect(trouble.problems).toEqual([])
+})
