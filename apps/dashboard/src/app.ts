@@ -8,7 +8,7 @@ import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hon
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { BuildRunner, type BuildRunnerOptions, parseBuildRequest } from './builds.js'
-import { BuildLimitError, BuildRequestError } from './errors.js'
+import { BuildLimitError, BuildRequestError, BuildRunnerStoppedError } from './errors.js'
 import { createDashboardHub, RETRY_MS, TOPIC_BUILDS, TOPIC_METRICS } from './hub.js'
 import { publishMetrics } from './metrics.js'
 
@@ -53,13 +53,14 @@ export function buildApp(hub: Hub, { runner }: AppOptions): Hono<Env> {
     '/builds',
     bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.json({ error: 'body is larger than 16 KiB' }, 413) }),
     async (c) => {
-      const type = c.req.header('content-type')
-      if (type !== undefined && !/^application\/json\b/i.test(type)) {
-        return c.json({ error: `Content-Type must be application/json, got ${type}` }, 415)
-      }
       const text = await c.req.text()
       let body: unknown = {}
       if (text.trim() !== '') {
+        // Only JSON: a plain cross-site form or beacon cannot start builds.
+        const type = c.req.header('content-type') ?? '(none)'
+        if (!/^application\/json\b/i.test(type)) {
+          return c.json({ error: `Content-Type must be application/json, got ${type}` }, 415)
+        }
         try {
           body = JSON.parse(text)
         } catch (err) {
@@ -75,6 +76,7 @@ export function buildApp(hub: Hub, { runner }: AppOptions): Hono<Env> {
         if (err instanceof BuildLimitError) {
           return c.json({ error: err.message, code: err.code }, 429, { 'Retry-After': '5' })
         }
+        if (err instanceof BuildRunnerStoppedError) return c.json({ error: err.message, code: err.code }, 503)
         throw err
       }
     },

@@ -1,5 +1,5 @@
 import { HeraldConfigError, type Hub } from '@herald/sse-core'
-import { BuildLimitError, BuildRequestError } from './errors.js'
+import { BuildLimitError, BuildRequestError, BuildRunnerStoppedError } from './errors.js'
 import { TOPIC_BUILDS } from './hub.js'
 
 /** The stages every simulated build goes through, in order. */
@@ -170,10 +170,10 @@ export class BuildRunner {
 
   /**
    * Starts a build (validate untrusted input with `parseBuildRequest` first). Throws `BuildLimitError`
-   * when `maxConcurrent` builds are running.
+   * when `maxConcurrent` builds are running, `BuildRunnerStoppedError` after `stop()` or once the hub closed.
    */
   start(request: BuildRequest = {}): BuildSnapshot {
-    if (this.#stopped) throw new BuildRequestError('body', 'the build runner is shutting down')
+    if (this.#stopped || this.#hub.closed) throw new BuildRunnerStoppedError()
     if (this.running >= this.maxConcurrent) throw new BuildLimitError(this.maxConcurrent)
     const n = ++this.#counter
     const durationSeconds = request.durationSeconds ?? Math.round(20 + this.#random() * 40)
@@ -228,6 +228,11 @@ export class BuildRunner {
   }
 
   #tick(): void {
+    // Someone closed the hub under us: nothing can be reported any more.
+    if (this.#hub.closed) {
+      this.stop()
+      return
+    }
     const now = this.#now()
     for (const build of this.#builds.values()) {
       if (build.status === 'running')

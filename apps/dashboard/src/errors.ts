@@ -23,3 +23,11 @@ export class BuildLimitError extends HeraldError {
     this.limit = limit
   }
 }
+
+/** The runner was stopped (the server is shutting down, or its hub closed). Nothing was started. HTTP 503. */
+export class BuildRunnerStoppedError extends HeraldError {
+  readonly status = 503
+  constructor() {
+    super('ERR_DASHBOARD_STOPPED', 'The build runner is stopped: the server is shutting down')
+  }
+}

@@ -3,7 +3,7 @@ import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Dashboard, start } from '../src/app.js'
 import { BuildRunner } from '../src/builds.js'
-import { BuildLimitError } from '../src/errors.js'
+import { BuildLimitError, BuildRunnerStoppedError } from '../src/errors.js'
 import { createDashboardHub } from '../src/hub.js'
 
 let d: Dashboard | undefined
@@ -72,8 +72,17 @@ describe('BuildRunner', () => {
     )
     expect(events.at(-1)?.data).toMatchObject({ status: 'cancelled' })
     expect(runner.running).toBe(0)
-    expect(() => runner.start()).toThrow('the build runner is shutting down')
+    expect(() => runner.start()).toThrow(BuildRunnerStoppedError)
     await hub.close()
+  })
+
+  it('a hub closed under a running build stops the runner instead of throwing from its timer', async () => {
+    const hub = createDashboardHub()
+    const runner = new BuildRunner(hub, { speed: 10, tickMs: 10 })
+    runner.start({ durationSeconds: 300 })
+    await hub.close()
+    await new Promise((r) => setTimeout(r, 100))
+    expect(() => runner.start()).toThrow(BuildRunnerStoppedError)
   })
 
   it('refuses more than maxConcurrent builds with BuildLimitError', async () => {

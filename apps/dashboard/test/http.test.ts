@@ -44,6 +44,15 @@ describe('POST /builds refuses bad input with a 4xx and a reason, and starts not
     expect(d.runner.snapshot().builds).toEqual([])
   })
 
+  it('415 for a JSON body sent without a Content-Type', async () => {
+    const res = await fetch(`${d.url}/builds`, { method: 'POST', body: new Blob(['{"name":"x"}']) })
+    expect(res.status).toBe(415)
+    expect(((await res.json()) as { error: string }).error).toBe(
+      'Content-Type must be application/json, got (none)',
+    )
+    expect(d.runner.snapshot().builds).toEqual([])
+  })
+
   it('413 for a body over 16 KiB', async () => {
     const res = await post(d.url, JSON.stringify({ name: 'x', pad: 'y'.repeat(20_000) }))
     expect(res.status).toBe(413)
