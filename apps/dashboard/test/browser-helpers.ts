@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { type Browser, chromium } from 'playwright-core'
 
-/** Chromium from the system (Debian's package); override with CHROMIUM_PATH. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+/** Chromium from the system (Debian's package); override with HERALD_CHROMIUM. */
+export const CHROMIUM_PATH = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'
 /** With HERALD_REQUIRE_BROWSER=1 (CI), a missing browser fails the run instead of skipping it. */
 export const REQUIRE_BROWSER = process.env.HERALD_REQUIRE_BROWSER === '1'
 export const HAVE_BROWSER = existsSync(CHROMIUM_PATH)
 export const SKIP_NOTE = HAVE_BROWSER
   ? ''
-  : ` (SKIPPED: no Chromium at ${CHROMIUM_PATH}; install it or set CHROMIUM_PATH, HERALD_REQUIRE_BROWSER=1 makes this fail)`
+  : ` (SKIPPED: no Chromium at ${CHROMIUM_PATH}; install it or set HERALD_CHROMIUM, HERALD_REQUIRE_BROWSER=1 makes this fail)`
 
 export const ARTIFACTS = new URL('../test-artifacts/', import.meta.url)
 /** The screenshot the root README shows. */

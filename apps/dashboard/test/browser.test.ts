@@ -18,10 +18,11 @@ import {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const shot = (page: Page, name: string) => page.screenshot({ path: new URL(name, ARTIFACTS).pathname })
 
+if (!HAVE_BROWSER && !REQUIRE_BROWSER) console.warn(`dashboard browser tests${SKIP_NOTE}`)
 if (!HAVE_BROWSER && REQUIRE_BROWSER) {
   it('Chromium is installed (HERALD_REQUIRE_BROWSER=1)', () => {
     throw new Error(
-      `HERALD_REQUIRE_BROWSER=1 but there is no Chromium at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'}`,
+      `HERALD_REQUIRE_BROWSER=1 but there is no Chromium at ${process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'}`,
     )
   })
 }
