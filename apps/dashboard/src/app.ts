@@ -129,7 +129,7 @@ export interface StartOptions {
 }
 
 export interface Dashboard {
-  /** `http://localhost:<port>`. */
+  /** `http://<hostname>:<port>` (`localhost` when listening on every interface). */
   url: string
   port: number
   hub: Hub
@@ -204,8 +204,9 @@ export async function start(options: StartOptions = {}): Promise<Dashboard> {
     }
   }
 
+  const host = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname
   return {
-    url: `http://localhost:${actualPort}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
     port: actualPort,
     hub,
     runner,

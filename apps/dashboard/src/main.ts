@@ -21,7 +21,9 @@ const port = envNumber(
 )
 const speed = envNumber('BUILD_SPEED', 1, (n) => n >= 0.01 && n <= 1000, 'a number from 0.01 to 1000')
 
-const dashboard = await start({ port, builds: { speed } }).catch((err: NodeJS.ErrnoException) => {
+const hostname = process.env.HOST || 'localhost'
+
+const dashboard = await start({ port, hostname, builds: { speed } }).catch((err: NodeJS.ErrnoException) => {
   console.error(err.code === 'EADDRINUSE' ? `Port ${port} is in use; try PORT=${port + 1} npm start` : err)
   process.exit(1)
 })
