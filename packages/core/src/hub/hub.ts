@@ -165,7 +165,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
       }
       metrics.subscribers = all.size
       const hook = options.onUnsubscribe
-      if (hook) runHook(() => hook(sub.subscription, reason))
+      if (hook) runHook(() => hook(sub, reason))
     },
     linger(sink) {
       if (sink.pending === 0 || options.drainTimeoutMs === 0) return
@@ -334,9 +334,9 @@ export function createHub(hubOptions?: HubOptions): Hub {
       // The preamble and a synchronous replay leave now, not a tick later.
       sub.flush(Date.now())
       const hook = options.onSubscribe
-      if (hook) runHook(() => hook(sub.subscription))
+      if (hook) runHook(() => hook(sub))
       if (sink.closed) sub.close('client-gone')
-      return sub.subscription
+      return sub
     },
 
     subscriberCount(topic?: string): number {

@@ -31,8 +31,7 @@ enum State {
  * One connection: its queue, its sink, its backpressure state. The hub never awaits it; frames are
  * queued, and all frames queued in one tick leave in one `sink.write`.
  */
-export class Subscriber {
-  readonly subscription: Subscription
+export class Subscriber implements Subscription {
   private state = State.Live
   private readonly queue = new FrameQueue()
   private held: QueueEntry[] | undefined
@@ -46,7 +45,10 @@ export class Subscriber {
   private blockedSince = 0
   private pendingAtCheck = 0
   lastWriteAt: number
-  private resolveClosed!: (reason: CloseReason) => void
+  // The `closed` promise is made on first use: most subscriptions are never awaited.
+  private reason: CloseReason | undefined
+  private closedPromise: Promise<CloseReason> | undefined
+  private resolveClosed: ((reason: CloseReason) => void) | undefined
 
   constructor(
     private readonly hub: HubContext,
@@ -56,18 +58,21 @@ export class Subscriber {
     readonly clientKey: string | undefined,
   ) {
     this.lastWriteAt = hub.now
-    const closed = new Promise<CloseReason>((resolve) => {
-      this.resolveClosed = resolve
-    })
-    this.subscription = {
-      id,
-      topics,
-      clientKey,
-      closed,
-      close: () => this.close('unsubscribed'),
-    }
     sink.onDrain(() => this.onDrain())
     sink.onClose(() => this.close('client-gone'))
+  }
+
+  /** Resolves when the subscription ends, with the reason. */
+  get closed(): Promise<CloseReason> {
+    if (!this.closedPromise) {
+      this.closedPromise =
+        this.reason !== undefined
+          ? Promise.resolve(this.reason)
+          : new Promise<CloseReason>((resolve) => {
+              this.resolveClosed = resolve
+            })
+    }
+    return this.closedPromise
   }
 
   get isClosed(): boolean {
@@ -205,7 +210,7 @@ export class Subscriber {
    * Ends the subscription. `final` frames are written after what is queued (hub close), except for a
    * slow consumer, whose queue is dropped: it gets only the `slow-consumer` notice, if enabled.
    */
-  close(reason: CloseReason, final?: Uint8Array[]): void {
+  close(reason: CloseReason = 'unsubscribed', final?: Uint8Array[]): void {
     if (this.state === State.Closed) return
     const wasLive = this.state === State.Live
     this.state = State.Closed
@@ -241,7 +246,8 @@ export class Subscriber {
       }
     }
     this.queue.clear()
+    this.reason = reason
     this.hub.release(this, reason)
-    this.resolveClosed(reason)
+    this.resolveClosed?.(reason)
   }
 }

@@ -24,54 +24,81 @@ type Writable = {
  * `write` returning false means full until `drain`; `close` (client gone) closes the sink.
  */
 export function createNodeSink(res: NodeResponse, headers: Record<string, string>): Sink {
-  const out = res as unknown as Writable
-  const events = new SinkEvents()
-  let closed = false
-  if (!res.headersSent) {
-    // A length would end the stream early; Connection/Transfer-Encoding are never set (HTTP/2 rejects them).
-    res.removeHeader('content-length')
-    for (const name in headers) res.setHeader(name, headers[name]!)
-    res.statusCode = 200
-    // Headers must leave now: compression decides on them at the first flush, and proxies and clients
-    // wait for them before they report the stream open.
-    if (typeof out.flushHeaders === 'function') out.flushHeaders()
-    else out.writeHead(200)
-  }
-  const onClose = () => {
-    closed = true
-    events.close()
-  }
-  res.on('close', onClose)
-  res.on('drain', () => events.drain())
-  // The client may have left while the request was being authorized.
-  if ((res as { destroyed?: boolean }).destroyed) closed = true
+  return new NodeSink(res, headers)
+}
 
-  return {
-    get closed() {
-      return closed
-    },
-    get pending() {
-      return out.writableLength ?? 0
-    },
-    write(chunk) {
-      if (closed) return false
-      const ok = out.write(chunk)
-      out.flush?.()
-      return ok
-    },
-    onDrain: (l) => events.onDrain(l),
-    onClose: (l) => events.onClose(l),
-    end() {
-      if (closed) return
-      closed = true
-      res.end()
-      events.close()
-    },
-    abort() {
-      closed = true
-      if (typeof out.destroy === 'function') out.destroy()
-      else out.stream?.destroy()
-      events.close()
-    },
+// A class, not closures: one of these lives per open stream, so its size is the per-subscriber cost.
+class NodeSink implements Sink {
+  private readonly res: NodeResponse
+  private readonly events = new SinkEvents()
+  private isClosed = false
+  private waitingForDrain = false
+
+  constructor(res: NodeResponse, headers: Record<string, string>) {
+    this.res = res
+    if (!res.headersSent) {
+      // A length would end the stream early; Connection/Transfer-Encoding are never set (HTTP/2 rejects them).
+      res.removeHeader('content-length')
+      // writeHead merges these with headers set earlier (CORS) and, unlike setHeader, keeps no copy.
+      ;(res as ServerResponse).writeHead(200, headers)
+      // Headers must leave now: compression decides on them at the first flush, and proxies and clients
+      // wait for them before they report the stream open.
+      ;(res as unknown as Writable).flushHeaders?.()
+    }
+    res.on('close', () => this.onPeerClose())
+    // The client may have left while the request was being authorized.
+    if ((res as { destroyed?: boolean }).destroyed) this.isClosed = true
+  }
+
+  get closed(): boolean {
+    return this.isClosed
+  }
+
+  get pending(): number {
+    return (this.res as unknown as Writable).writableLength ?? 0
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.isClosed) return false
+    const out = this.res as unknown as Writable
+    const ok = out.write(chunk)
+    out.flush?.()
+    if (!ok && !this.waitingForDrain) {
+      // Listen for drain only while full: an idle stream carries no drain listener.
+      this.waitingForDrain = true
+      this.res.once('drain', () => {
+        this.waitingForDrain = false
+        this.events.drain()
+      })
+    }
+    return ok
+  }
+
+  onDrain(listener: () => void): void {
+    this.events.onDrain(listener)
+  }
+
+  onClose(listener: () => void): void {
+    this.events.onClose(listener)
+  }
+
+  end(): void {
+    if (this.isClosed) return
+    this.isClosed = true
+    this.res.end()
+    this.events.close()
+  }
+
+  abort(): void {
+    this.isClosed = true
+    const out = this.res as unknown as Writable
+    if (typeof out.destroy === 'function') out.destroy()
+    else out.stream?.destroy()
+    this.events.close()
+  }
+
+  private onPeerClose(): void {
+    this.isClosed = true
+    this.events.close()
   }
 }

@@ -1,26 +1,45 @@
-/** Drain and close listeners shared by both sinks: close fires exactly once. */
+/**
+ * Drain and close listeners of a sink. The hub registers one of each, so one listener is kept in a field
+ * (no array per idle connection); more are supported. Close fires exactly once.
+ */
 export class SinkEvents {
-  private drainListeners: (() => void)[] = []
-  private closeListeners: (() => void)[] | undefined = []
+  private drainListeners: Listeners
+  private closeListeners: Listeners
+  private closed = false
 
   onDrain(listener: () => void): void {
-    this.drainListeners.push(listener)
+    this.drainListeners = add(this.drainListeners, listener)
   }
 
   onClose(listener: () => void): void {
-    this.closeListeners?.push(listener)
+    if (!this.closed) this.closeListeners = add(this.closeListeners, listener)
   }
 
   drain(): void {
-    for (const l of this.drainListeners) l()
+    run(this.drainListeners)
   }
 
   /** Runs the close listeners once; later calls do nothing. */
   close(): void {
+    if (this.closed) return
+    this.closed = true
     const listeners = this.closeListeners
-    if (!listeners) return
     this.closeListeners = undefined
-    this.drainListeners = []
-    for (const l of listeners) l()
+    this.drainListeners = undefined
+    run(listeners)
   }
+}
+
+type Listeners = (() => void) | (() => void)[] | undefined
+
+function add(current: Listeners, listener: () => void): Listeners {
+  if (current === undefined) return listener
+  if (typeof current === 'function') return [current, listener]
+  current.push(listener)
+  return current
+}
+
+function run(listeners: Listeners): void {
+  if (typeof listeners === 'function') listeners()
+  else if (listeners) for (const l of [...listeners]) l()
 }
