@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { Hub, Subscription } from '@herald/sse-core'
 import type { Page } from 'playwright-core'
 import { waitUntil } from '../sse.js'
-import type { ConformanceCase } from '../target.js'
+import type { CaseContext, ConformanceCase } from '../target.js'
 import { assertNone, sleep } from './util.js'
 
 /** The topic the sample page subscribes to. */
@@ -48,13 +48,81 @@ interface PageLog {
 const readLog = (page: Page) =>
   page.evaluate(() => (window as unknown as { __heraldConformance?: PageLog }).__heraldConformance ?? null)
 
+// Opens the page with the EventSource recorder installed and waits until it is connected.
+async function openPage(ctx: CaseContext, url: URL) {
+  const browser = await ctx.browser()
+  const page = await browser.newPage()
+  ctx.defer(() => page.close())
+  const pageErrors: string[] = []
+  page.on('pageerror', (error) => pageErrors.push(error.message))
+  await page.addInitScript(INSTRUMENT)
+  await page.goto(url.href)
+  const poll = async (what: string, check: (log: PageLog) => boolean, timeoutMs: number) => {
+    let last: PageLog | null = null
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      last = await readLog(page)
+      if (last && check(last)) return last
+      if (performance.now() > deadline) {
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}: the page has ${last?.messages.length ?? 0} ` +
+            `events (${last?.messages.map((m) => m.data).join(', ') || 'none'}), ${last?.opens ?? 0} opens` +
+            (last ? '' : '; the page opened no EventSource'),
+        )
+      }
+      await sleep(25)
+    }
+  }
+  await poll('the EventSource to open', (log) => log.opens >= 1, 10_000)
+  return { page, poll, pageErrors }
+}
+
+async function screenshot(ctx: CaseContext, page: Page, name: string): Promise<void> {
+  await mkdir(ctx.artifactsDir, { recursive: true })
+  const file = path.join(ctx.artifactsDir, `${name}-${ctx.protocol}.png`)
+  await page.screenshot({ path: file, fullPage: true })
+  ctx.note(`screenshot: ${file}`)
+}
+
+export const browserReceive: ConformanceCase = {
+  id: 'browser.receive',
+  title: `Chromium opens the page and its EventSource receives what /publish sends to "${PAGE_TOPIC}"`,
+  needs: ['browser', 'publish'],
+  protocols: ['http1'],
+  async run(ctx) {
+    const server = await ctx.server()
+    const { page, poll, pageErrors } = await openPage(ctx, server.pageUrl)
+    // The page may have connected before this check (a shared server): count from now.
+    const before = (await readLog(page))?.messages.length ?? 0
+    const marker = `browser-receive ${process.pid} ${Date.now()}`
+    const sent: string[] = []
+    for (let n = 1; n <= 3; n++) {
+      sent.push(`${marker} ${n}`)
+      await ctx.publish(server, PAGE_TOPIC, { data: `${marker} ${n}` })
+    }
+    const log = await poll(
+      '3 published events on the page',
+      (l) => l.messages.filter((m) => m.data.startsWith(marker)).length >= 3,
+      5000,
+    )
+    const got = log.messages
+      .slice(before)
+      .filter((m) => m.data.startsWith(marker))
+      .map((m) => m.data)
+    await screenshot(ctx, page, 'browser-receive')
+    assertNone([
+      ...(got.join() === sent.join() ? [] : [`the page got ${got.join(', ')}; expected ${sent.join(', ')}`]),
+      ...pageErrors.map((e) => `page error: ${e}`),
+    ])
+  },
+}
+
 export const browserResume: ConformanceCase = {
   id: 'browser.resume',
   title: 'Chromium receives events on the page and resumes after a restart with none lost or doubled',
   needs: ['browser', 'hub'],
   protocols: ['http1'],
   async run(ctx) {
-    const browser = await ctx.browser()
     // The hub outlives the server, as a durable store would across a deploy: the app's close() may
     // close the hub it was given, so it gets a view whose close() only ends the current streams.
     const subscriptions = new Set<Subscription>()
@@ -67,29 +135,7 @@ export const browserResume: ConformanceCase = {
       },
     })
     const server = await ctx.server(undefined, { hub: keepOpen(hub, subscriptions) })
-    const page = await browser.newPage()
-    ctx.defer(() => page.close())
-    const pageErrors: string[] = []
-    page.on('pageerror', (error) => pageErrors.push(error.message))
-    await page.addInitScript(INSTRUMENT)
-    await page.goto(server.pageUrl.href)
-    const poll = async (what: string, check: (log: PageLog) => boolean, timeoutMs: number) => {
-      let last: PageLog | null = null
-      const deadline = performance.now() + timeoutMs
-      for (;;) {
-        last = await readLog(page)
-        if (last && check(last)) return last
-        if (performance.now() > deadline) {
-          throw new Error(
-            `timed out after ${timeoutMs} ms waiting for ${what}: the page has ${last?.messages.length ?? 0} ` +
-              `events (${last?.messages.map((m) => m.data).join(', ') || 'none'}), ${last?.opens ?? 0} opens` +
-              (last ? '' : '; the page opened no EventSource'),
-          )
-        }
-        await sleep(25)
-      }
-    }
-    await poll('the EventSource to open', (log) => log.opens >= 1, 10_000)
+    const { page, poll, pageErrors } = await openPage(ctx, server.pageUrl)
     await waitUntil(
       `the page to subscribe to "${PAGE_TOPIC}"`,
       () => hub.subscriberCount(PAGE_TOPIC) >= 1,
@@ -128,10 +174,8 @@ export const browserResume: ConformanceCase = {
       problems.push(`the page got ${got.join(', ')}; expected ${expected.join(', ')}`)
     if (log.opens < 2) problems.push(`the EventSource opened ${log.opens} time(s); it never reconnected`)
     problems.push(...pageErrors.map((e) => `page error: ${e}`))
-    await mkdir(ctx.artifactsDir, { recursive: true })
-    const file = path.join(ctx.artifactsDir, `browser-resume-${ctx.protocol}.png`)
-    await page.screenshot({ path: file, fullPage: true })
-    ctx.note(`screenshot: ${file}; ${final.opens} opens, ${final.errors} error events`)
+    await screenshot(ctx, page, 'browser-resume')
+    ctx.note(`${final.opens} opens, ${final.errors} error events`)
     assertNone(problems)
   },
 }

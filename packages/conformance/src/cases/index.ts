@@ -1,5 +1,5 @@
 import { backpressureBurst, backpressureSlowConsumer } from './backpressure.js'
-import { browserResume } from './browser.js'
+import { browserReceive, browserResume } from './browser.js'
 import { compressionPerEvent } from './compression.js'
 import { disconnectRelease } from './disconnect.js'
 import { encodingBadPublish, encodingRoundTrip } from './encoding.js'
@@ -26,12 +26,14 @@ export const allCases = [
   limitsCapacity,
   limitsAuthorize,
   http2Multiplex,
+  browserReceive,
   browserResume,
 ] as const
 
 export {
   backpressureBurst,
   backpressureSlowConsumer,
+  browserReceive,
   browserResume,
   compressionPerEvent,
   disconnectRelease,
