@@ -165,8 +165,9 @@ function applySnapshot(snapshot) {
     })
     if (model.lastSeq < b.lines) {
       const fresh = b.tail.filter((l) => l.seq > model.lastSeq)
+      // Joined mid-build: the snapshot carries the last lines only. Not a gap, just history not asked for.
       if (fresh.length && fresh[0].seq > model.lastSeq + 1)
-        model.pending.push({ skipped: fresh[0].seq - 1 - model.lastSeq })
+        model.pending.push({ earlier: fresh[0].seq - 1 - model.lastSeq })
       model.pending.push(...fresh)
       model.lastSeq = b.lines
     }
@@ -191,7 +192,7 @@ function createModel(b) {
     durationSeconds: b.durationSeconds,
     startedAt: b.startedAt ?? Date.now(),
     lastSeq: 0,
-    /** Lines (or `{ skipped: n }` markers) waiting for the next frame. */
+    /** Lines (or `{ skipped: n }` / `{ earlier: n }` markers) waiting for the next frame. */
     pending: [],
     rendered: 0,
     trimmed: 0,
@@ -419,10 +420,9 @@ function updateCard(model) {
 }
 
 function lineElement(line) {
-  if (line.skipped !== undefined) {
-    const gap = el('div', 'log-gap', `… ${line.skipped} line(s) not received …`)
-    return gap
-  }
+  if (line.earlier !== undefined)
+    return el('div', 'log-earlier', `… ${fmt.format(line.earlier)} earlier lines …`)
+  if (line.skipped !== undefined) return el('div', 'log-gap', `… ${line.skipped} line(s) not received …`)
   // One element and one text node per line (CSS draws the prefix): ten busy logs stay cheap to lay out.
   const row = el('div', `log-line ${line.level}${line.duplicate ? ' duplicate' : ''}`, line.text)
   row.dataset.seq = String(line.seq)

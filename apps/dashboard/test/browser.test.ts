@@ -158,6 +158,7 @@ describe.skipIf(!HAVE_BROWSER)(`dashboard in Chromium${SKIP_NOTE}`, { timeout: 6
       .toBeGreaterThan(150)
     const page = await openPage(server.url)
     const card = page.locator(`.build[data-build="${id}"]`)
+    const earlier = await card.locator('.log-earlier').textContent()
     await expect.poll(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('succeeded')
     await page.waitForFunction(() => new Promise((r) => requestAnimationFrame(() => r(true))))
     const total = server.runner.snapshot().builds[0]?.lines as number
@@ -167,6 +168,8 @@ describe.skipIf(!HAVE_BROWSER)(`dashboard in Chromium${SKIP_NOTE}`, { timeout: 6
     expect(first).toBeGreaterThan(1)
     expect(seen).toEqual(Array.from({ length: total - first + 1 }, (_, i) => first + i))
     expect(await page.locator('#integrity').textContent()).toContain('0 gaps · 0 duplicates')
+    expect(await card.locator('.log-gap, .log-line.duplicate').count()).toBe(0)
+    expect(earlier).toBe(`… ${first - 1} earlier lines …`)
     expect((page as Page & { problems: string[] }).problems).toEqual([])
     await page.close()
   })
