@@ -73,7 +73,7 @@ describe.skipIf(!HAVE_BROWSER)(`dashboard in Chromium${SKIP_NOTE}`, { timeout: 6
   it('streams a build, survives a server restart on the same port with no gap or duplicate, and completes', async () => {
     // The hub and the runner outlive the HTTP server, as a Redis-backed hub would outlive a process.
     const hub = createDashboardHub()
-    const runner = new BuildRunner(hub, { speed: 4, failureRate: 0, random: seeded(7) })
+    const runner = new BuildRunner(hub, { speed: 3, failureRate: 0, random: seeded(7) })
     let server = await start({ hub, runner })
     servers.push(server)
     const { port } = server
