@@ -117,3 +117,41 @@ it('streams from an app whose only route is the handler (no middleware)', async 
   }
   expect(trouble.problems).toEqual([])
 })
+
+it.each([
+  [
+    'srvx',
+    (app: H3) => serve(app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false }),
+  ],
+  ['a fetch-only server', (app: H3) => serveFetch((request) => app.fetch(request))],
+])('hands a throwing callback to h3 onError on %s, before any stream starts', async (name, start) => {
+  const hub = createHub({ heartbeatMs: 0 })
+  const app = new H3({
+    // `silent`: h3 would also log the error itself.
+    silent: true,
+    onError: (error) => new Response(`handled: ${(error.cause as Error).message}`, { status: 500 }),
+  })
+  app.get(
+    '/events',
+    sse(hub, {
+      topics: () => {
+        throw new Error('no topics today')
+      },
+    }),
+  )
+  const started = start(app)
+  const server =
+    'ready' in started
+      ? { url: (await started.ready()).url!, close: () => started.close(true) }
+      : await started
+  try {
+    const client = await openStream(`${server.url}events?topic=t`)
+    expect(client.status, name).toBe(500)
+    await client.ended
+    expect(client.text).toBe('handled: no topics today')
+    expect(hub.subscriberCount()).toBe(0)
+  } finally {
+    await hub.close()
+    await server.close()
+  }
+})

@@ -105,3 +105,34 @@ it('streams from an app whose only route is the handler (no middleware)', async 
   }
   expect(trouble.problems).toEqual([])
 })
+
+it.each([
+  [
+    '@hono/node-server',
+    (app: Hono) => listen(createAdaptorServer({ fetch: app.fetch }) as Parameters<typeof listen>[0]),
+  ],
+  ['a fetch-only server', (app: Hono) => serveFetch((request) => app.fetch(request))],
+])('hands a throwing callback to Hono onError on %s, before any stream starts', async (_name, serve) => {
+  const hub = createHub({ heartbeatMs: 0 })
+  const app = new Hono()
+  app.onError((error, c) => c.text(`handled: ${error.message}`, 500))
+  app.get(
+    '/events',
+    sse(hub, {
+      topics: () => {
+        throw new Error('no topics today')
+      },
+    }),
+  )
+  const server = await serve(app)
+  try {
+    const client = await openStream(`${server.url}events?topic=t`)
+    expect(client.status).toBe(500)
+    await client.ended
+    expect(client.text).toBe('handled: no topics today')
+    expect(hub.subscriberCount()).toBe(0)
+  } finally {
+    await hub.close()
+    await server.close()
+  }
+})
