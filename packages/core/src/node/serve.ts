@@ -30,12 +30,12 @@ export async function serveNode<Req>(
   // Checked again right before the sink sends headers: another request may have taken the last slot.
   const late = hub.checkAdmission(admission.clientKey)
   if (late) {
-    refuseNode(
-      res,
-      late.status,
-      { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(late.retryAfterSeconds) },
-      late.reason,
-    )
+    const headers: Record<string, string> = { ...admission.headers }
+    headers['content-type'] = 'text/plain; charset=utf-8'
+    headers['cache-control'] = 'no-store'
+    headers['retry-after'] = String(late.retryAfterSeconds)
+    delete headers['x-accel-buffering']
+    refuseNode(res, late.status, headers, late.reason)
     return undefined
   }
   const sink = createNodeSink(res, admission.headers)
