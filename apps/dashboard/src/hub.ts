@@ -8,9 +8,9 @@ export const TOPIC_METRICS = 'metrics'
 export const RETRY_MS = 1000
 
 /**
- * The one place the dashboard's hub is created. The embedded default keeps everything in memory; swap
- * this function's body for a Redis-backed hub (`@herald/sse-redis`) to survive process restarts and to
- * run several instances, and nothing else changes.
+ * The one place the dashboard's hub is created. The embedded default keeps everything in memory; give it a
+ * durable `store` (a Redis-backed `HistoryStore`, say) and a fixed `epoch` to replay across process
+ * restarts and instances, and nothing else changes.
  */
 export function createDashboardHub(overrides: HubOptions = {}): Hub {
   return createHub({
