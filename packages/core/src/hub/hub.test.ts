@@ -128,19 +128,20 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
   })
 
   it('sends heartbeat comments to idle subscribers only', async () => {
-    const { hub } = await setup({ heartbeatMs: 100 })
+    const { hub } = await setup({ heartbeatMs: 200 })
     const idle = await open('/?topic=quiet')
     const busy = await open('/?topic=busy')
     await until(() => hub.subscriberCount() === 2, 'subscribers')
-    const beatsBefore = busy.text.split('\n').filter((l) => l === ':').length
-    const timer = setInterval(() => hub.publish('busy', { data: 'x' }), 20)
+    const beats = (s: TestStream) => s.text.split('\n').filter((l) => l === ':').length
+    const timer = setInterval(() => hub.publish('busy', { data: 'x' }), 10)
     try {
-      await idle.waitFor(() => idle.text.split('\n').filter((l) => l === ':').length >= 3, '3 heartbeats')
+      await idle.waitFor(() => beats(idle) >= 4, '4 heartbeats')
     } finally {
       clearInterval(timer)
     }
-    expect(busy.text.split('\n').filter((l) => l === ':').length).toBe(beatsBefore)
-    expect(hub.metrics().heartbeats).toBeGreaterThanOrEqual(3)
+    // Traffic resets the idle clock: the busy stream gets none (one at most if the machine stalls).
+    expect(beats(busy)).toBeLessThanOrEqual(1)
+    expect(hub.metrics().heartbeats).toBeGreaterThanOrEqual(beats(idle) + beats(busy))
   })
 
   it('close() ends every stream after a final event and retry hint, and refuses new streams', async () => {
