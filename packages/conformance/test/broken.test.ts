@@ -1,8 +1,15 @@
 // The suite must see faults: each deliberately broken server fails exactly the checks its fault breaks.
 // If a check goes blind (passes a broken server), these tests fail.
 import { describe, expect, it } from 'vitest'
-import { type CaseResult, checkServer } from '../src/index.js'
-import { type Faults, startBroken } from './fixtures/broken-express.js'
+import {
+  BrowserPool,
+  type CaseResult,
+  checkServer,
+  headersImmediate,
+  runCase,
+  runningServer,
+} from '../src/index.js'
+import { type Faults, startBroken, startBrokenH2 } from './fixtures/broken-express.js'
 
 const BLACK_BOX = ['headers.immediate', 'headers.compressed', 'compression.per-event', 'encoding.round-trip']
 
@@ -52,5 +59,24 @@ describe('the suite catches broken servers', () => {
     // Its own encoder writes a lone `data:` line as `data: ` and does not split ids into epochs, but the
     // round trip only compares what the parsers read: it passes too.
     expect(r['encoding.round-trip']?.status, r['encoding.round-trip']?.reason).toBe('pass')
+  })
+})
+
+describe('the suite catches HTTP/2 mistakes', () => {
+  it('a Connection header on an h2c stream: Node warns, and the check reports the warning', async () => {
+    const server = await startBrokenH2()
+    try {
+      const result = await runCase(headersImmediate, 'h2', {
+        source: runningServer({ eventsUrl: `${server.url}/events` }),
+        browsers: new BrowserPool(),
+        artifactsDir: 'test-artifacts',
+        // The server runs in this process, so its warnings are seen.
+        captureErrors: true,
+      })
+      expect(result.status).toBe('fail')
+      expect(result.reason).toMatch(/the server printed: .*connection header/i)
+    } finally {
+      await server.close()
+    }
   })
 })
