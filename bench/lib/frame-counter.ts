@@ -1,0 +1,77 @@
+// Cheap client-side accounting for many SSE streams over raw sockets: no SSE parser, just byte scans.
+// Each event the bench servers send carries exactly one `id:` line (better-sse writes no space after the
+// colon), and nothing else they send (retry hints, heartbeat comments, HTTP chunk sizes, the payload)
+// contains `id:`, so counting that pattern counts events. The last id is read back from a short tail.
+import net from 'node:net'
+
+const ID = Buffer.from('id:')
+const TAIL = 512
+
+/** One raw HTTP/1.1 SSE client: counts events and keeps the stream's tail to check the last id. */
+export class CountingStream {
+  events = 0
+  headersOk = false
+  private head = ''
+  private carry: Buffer = Buffer.alloc(0)
+  private tail: Buffer = Buffer.alloc(0)
+  readonly socket: net.Socket
+
+  constructor(
+    port: number,
+    path: string,
+    onHeaders: (s: CountingStream) => void,
+    onEvents: (s: CountingStream, before: number) => void,
+    onError: (s: CountingStream, error: Error) => void,
+  ) {
+    this.socket = net.connect({ host: '127.0.0.1', port }, () => {
+      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`)
+    })
+    this.socket.on('error', (error) => onError(this, error))
+    this.socket.on('data', (chunk: Buffer) => {
+      if (!this.headersOk) {
+        this.head += chunk.toString('latin1')
+        const end = this.head.indexOf('\r\n\r\n')
+        if (end === -1) return
+        if (!this.head.startsWith('HTTP/1.1 200')) {
+          onError(this, new Error(`bad response: ${this.head.slice(0, 80)}`))
+          return
+        }
+        this.headersOk = true
+        chunk = Buffer.from(this.head.slice(end + 4), 'latin1')
+        this.head = ''
+        onHeaders(this)
+      }
+      const before = this.events
+      this.count(chunk)
+      if (this.events !== before) onEvents(this, before)
+    })
+  }
+
+  private count(chunk: Buffer): void {
+    // A match may straddle two reads: look at the last 2 bytes of the previous read with this one.
+    if (this.carry.length > 0) {
+      const joint = Buffer.concat([this.carry, chunk.subarray(0, 2)])
+      const at = joint.indexOf(ID)
+      if (at !== -1 && at < this.carry.length && at + ID.length > this.carry.length) this.events++
+    }
+    let at = chunk.indexOf(ID)
+    while (at !== -1) {
+      this.events++
+      at = chunk.indexOf(ID, at + ID.length)
+    }
+    this.carry = chunk.subarray(Math.max(0, chunk.length - 2))
+    this.tail =
+      chunk.length >= TAIL
+        ? chunk.subarray(chunk.length - TAIL)
+        : Buffer.concat([this.tail, chunk]).subarray(-TAIL)
+  }
+
+  /** The id of the last event received (text after the last `id:`, one leading space removed). */
+  lastId(): string | undefined {
+    const at = this.tail.lastIndexOf(ID)
+    if (at === -1) return undefined
+    const end = this.tail.indexOf(10, at)
+    const value = this.tail.subarray(at + ID.length, end === -1 ? undefined : end).toString()
+    return value.startsWith(' ') ? value.slice(1) : value
+  }
+}
