@@ -71,8 +71,12 @@ function herald(): Impl {
   return {
     handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-      const info = { url, lastEventId: req.headers['last-event-id'], remoteAddress: req.socket.remoteAddress }
-      serveNode(hub, {}, req, info as Parameters<typeof serveNode>[3], res).catch((error) => {
+      const info = {
+        url,
+        lastEventId: req.headers['last-event-id'] as string | undefined,
+        remoteAddress: req.socket.remoteAddress,
+      }
+      serveNode(hub, {}, req, info, res).catch((error) => {
         console.error(error)
         res.destroy()
       })
