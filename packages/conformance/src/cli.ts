@@ -1,7 +1,7 @@
 // herald-conformance <events-url> [--publish-url URL] [--h2] [--topic T]: the black-box checks against
 // a running server, as a table. Exit code 0 when nothing failed, 1 when something did, 2 on bad usage.
 import { parseArgs } from 'node:util'
-import { checkServer, formatTable } from './runner.js'
+import { checkOnly, checkServer, formatTable } from './runner.js'
 
 const USAGE = `Usage: herald-conformance <events-url> [options]
 
@@ -51,13 +51,19 @@ async function main(): Promise<void> {
     }
   }
   const eventsUrl = url('<events-url>', positionals[0])!
+  const only = values.only?.split(',').map((s) => s.trim())
+  try {
+    checkOnly(only, (rule) => new Error(rule))
+  } catch (error) {
+    fail(`--only: ${(error as Error).message}`)
+  }
   const results = await checkServer({
     eventsUrl,
     publishUrl: url('--publish-url', values['publish-url']),
     pageUrl: url('--page-url', values['page-url']),
     authUrl: url('--auth-url', values['auth-url']),
     h2: values.h2,
-    only: values.only?.split(',').map((s) => s.trim()),
+    only,
     ...(values.burst === undefined ? {} : { burstEvents: positiveInteger('--burst', values.burst) }),
     onResult: values.json
       ? undefined

@@ -9,6 +9,7 @@ export {
   BrowserPool,
   CHROMIUM_PATH,
   type CheckServerOptions,
+  checkOnly,
   checkServer,
   formatTable,
   type RunEnvironment,

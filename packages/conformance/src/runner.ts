@@ -269,6 +269,16 @@ export function applicability(
   return undefined
 }
 
+/** Throws (via `error`) when `only` names a check that does not exist, instead of silently running fewer. */
+export function checkOnly(only: readonly string[] | undefined, error: (rule: string) => Error): void {
+  if (only === undefined) return
+  const known = new Set(allCases.map((c) => c.id))
+  const unknown = only.filter((id) => !known.has(id))
+  if (unknown.length > 0) {
+    throw error(`unknown check id(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`)
+  }
+}
+
 /** Options for {@link checkServer}. */
 export interface CheckServerOptions extends RunningServer {
   /** Talk h2c (HTTP/2 with prior knowledge) instead of HTTP/1.1. */
@@ -287,6 +297,7 @@ export interface CheckServerOptions extends RunningServer {
  * `/publish` convention. Checks that need to configure the hub are reported as skipped.
  */
 export async function checkServer(options: CheckServerOptions): Promise<CaseResult[]> {
+  checkOnly(options.only, (rule) => new RangeError(`checkServer options.only: ${rule}`))
   const protocol: Protocol = options.h2 ? 'h2' : 'http1'
   const env: RunEnvironment = {
     source: runningServer(options),

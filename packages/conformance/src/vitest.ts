@@ -1,11 +1,18 @@
 // The vitest entry: one describe per target, one test per check and protocol.
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { Hub, HubOptions } from '@herald/sse-core'
+import { HeraldConfigError, type Hub, type HubOptions } from '@herald/sse-core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { allCases } from './cases/index.js'
 import type { Protocol } from './http.js'
-import { applicability, BrowserPool, type RunEnvironment, runCase, targetServer } from './runner.js'
+import {
+  applicability,
+  BrowserPool,
+  checkOnly,
+  type RunEnvironment,
+  runCase,
+  targetServer,
+} from './runner.js'
 import type { ConformanceCase, ConformanceTarget } from './target.js'
 
 /** Options for {@link runConformance}. */
@@ -28,11 +35,22 @@ export interface RunConformanceOptions {
  * runConformance({ name: 'express-app', start })
  */
 export function runConformance(target: ConformanceTarget, options: RunConformanceOptions = {}): void {
-  if (typeof target?.start !== 'function' || typeof target.name !== 'string') {
-    throw new TypeError(
-      'runConformance(target): target needs a string `name` and a `start({ hub, port })` function',
+  if (typeof target?.name !== 'string' || target.name === '') {
+    throw new HeraldConfigError('target.name', 'must be a non-empty string (the describe name)')
+  }
+  if (typeof target.start !== 'function') {
+    throw new HeraldConfigError(
+      'target.start',
+      'must be a function: start({ hub, port, http2 }) => { url, close }',
     )
   }
+  if (
+    target.auth !== undefined &&
+    (typeof target.auth?.path !== 'string' || !target.auth.path.startsWith('/'))
+  ) {
+    throw new HeraldConfigError('target.auth.path', 'must be a path starting with "/"')
+  }
+  checkOnly(options.only, (rule) => new HeraldConfigError('options.only', rule))
   const browsers = new BrowserPool()
   let createHub: ((options?: HubOptions) => Hub) | undefined
   const env = (): RunEnvironment => ({

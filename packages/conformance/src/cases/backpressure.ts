@@ -8,6 +8,7 @@ import { assertNone, show, sleep } from './util.js'
 /** Clients listening to the burst (its size is `ctx.settings.burstEvents`, 10 000 by default). */
 export const BURST_CLIENTS = 50
 
+/** Check 4: a burst reaches every client complete and in order (see the title). */
 export const backpressureBurst: ConformanceCase = {
   id: 'backpressure.burst',
   title: `a burst of 10,000 events arrives complete and in order at ${BURST_CLIENTS} clients`,
@@ -253,6 +254,7 @@ async function slowConsumer(ctx: CaseContext, policy: SlowConsumerPolicy): Promi
   return `${policy}: acted after ${sent - 1} events (${(((sent - 1) * EVENT_BYTES) / 1048576).toFixed(1)} MiB)`
 }
 
+/** Check 8: each slow-consumer policy acts on a client that stops reading, and only on it. */
 export const backpressureSlowConsumer: ConformanceCase = {
   id: 'backpressure.slow-consumer',
   title: 'a client that stops reading meets each slow-consumer policy; the reading client is unaffected',

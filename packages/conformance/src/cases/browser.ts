@@ -84,6 +84,7 @@ async function screenshot(ctx: CaseContext, page: Page, name: string): Promise<v
   ctx.note(`screenshot: ${file}`)
 }
 
+/** Check 10, black-box part: the page's EventSource receives published events. */
 export const browserReceive: ConformanceCase = {
   id: 'browser.receive',
   title: `Chromium opens the page and its EventSource receives what /publish sends to "${PAGE_TOPIC}"`,
@@ -117,6 +118,7 @@ export const browserReceive: ConformanceCase = {
   },
 }
 
+/** Check 10: the page resumes after a server restart on the same port, nothing lost or doubled. */
 export const browserResume: ConformanceCase = {
   id: 'browser.resume',
   title: 'Chromium receives events on the page and resumes after a restart with none lost or doubled',

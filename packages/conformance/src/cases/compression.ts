@@ -52,6 +52,7 @@ async function measure(ctx: CaseContext): Promise<number[]> {
   return latencies
 }
 
+/** Check 2: every event is decodable within 100 ms of publish, behind compression. */
 export const compressionPerEvent: ConformanceCase = {
   id: 'compression.per-event',
   title: `with Accept-Encoding: gzip, deflate, br, zstd each event is decodable within ${EVENT_WITHIN_MS} ms`,

@@ -8,6 +8,7 @@ import { ACCEPT_ALL_ENCODINGS, assertNone, sleep } from './util.js'
 /** A departed client is released within this many milliseconds. */
 export const RELEASE_WITHIN_MS = 1000
 
+/** Check 7: a departed client is released within 1 s, silently. */
 export const disconnectRelease: ConformanceCase = {
   id: 'disconnect.release',
   title: `a client that disconnects is released within ${RELEASE_WITHIN_MS} ms, with no error output`,

@@ -45,6 +45,7 @@ export const SAMPLES: readonly Sample[] = [
   { name: 'event named message', input: { event: 'message', data: 'c3' }, expect: 'c3' },
 ]
 
+/** Check 3: published payloads arrive byte-exact through three parsers. */
 export const encodingRoundTrip: ConformanceCase = {
   id: 'encoding.round-trip',
   title: 'data, line breaks, spaces, colons, empty data, unicode and event names survive three parsers',
@@ -143,6 +144,7 @@ export const BAD_PUBLISHES: readonly { name: string; body: string }[] = [
   { name: 'event name with a line break', body: '{"topic": "%T", "event": "a\\nb", "data": "bad-publish"}' },
 ]
 
+/** Check 3, refusals: bad publishes get 400 and reach no subscriber. */
 export const encodingBadPublish: ConformanceCase = {
   id: 'encoding.bad-publish',
   title: 'bad input to /publish gets 400 with a reason and nothing reaches subscribers',

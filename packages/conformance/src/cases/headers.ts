@@ -70,6 +70,7 @@ async function checkHead(ctx: CaseContext, headers: Record<string, string>): Pro
   assertNone(ctx.errorOutput(), 'the server printed: ')
 }
 
+/** Check 1: the event-stream head arrives within 100 ms, before any event. */
 export const headersImmediate: ConformanceCase = {
   id: 'headers.immediate',
   title: `200 and event-stream headers within ${HEADERS_WITHIN_MS} ms, before any event`,
@@ -77,6 +78,7 @@ export const headersImmediate: ConformanceCase = {
   run: (ctx) => checkHead(ctx, {}),
 }
 
+/** Check 1 with a browser's Accept-Encoding. */
 export const headersCompressed: ConformanceCase = {
   id: 'headers.compressed',
   title: `the same with Accept-Encoding: gzip, deflate, br, zstd`,

@@ -51,6 +51,7 @@ async function attempt(ctx: CaseContext): Promise<void> {
   ctx.note(`heartbeat gaps ${gaps.join(', ')} ms (plain)`)
 }
 
+/** Check 6: comments at the configured interval on an idle stream, behind compression too. */
 export const heartbeatIdle: ConformanceCase = {
   id: 'heartbeat.idle',
   title: `an idle stream gets a comment every ${HEARTBEAT_MS} ms as configured, behind compression too`,

@@ -4,6 +4,7 @@ import { waitUntil } from '../sse.js'
 import type { ConformanceCase } from '../target.js'
 import { assertNone, sleep } from './util.js'
 
+/** HTTP/2: streams on one connection stay separate and are released one by one. */
 export const http2Multiplex: ConformanceCase = {
   id: 'http2.multiplex',
   title: 'streams multiplexed on one h2c connection stay separate; cancelling one releases only it',

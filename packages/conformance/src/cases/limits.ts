@@ -42,6 +42,7 @@ function urlWithTopic(base: URL, topic: string): URL {
   return url
 }
 
+/** Check 9: hub and per-client limits refuse with 503 / 429 and Retry-After. */
 export const limitsCapacity: ConformanceCase = {
   id: 'limits.capacity',
   title: 'over maxSubscribers → 503, over maxSubscribersPerClient → 429, both with Retry-After',
@@ -81,6 +82,7 @@ export const limitsCapacity: ConformanceCase = {
   },
 }
 
+/** Check 9: a refused `authorize` answers 401 / 403 before any stream. */
 export const limitsAuthorize: ConformanceCase = {
   id: 'limits.authorize',
   title: 'a refused authorize gets 401 (no credentials) or 403 (bad credentials) before any stream',

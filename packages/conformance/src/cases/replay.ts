@@ -57,6 +57,7 @@ function describe(stream: SseStream): string {
   return stream.events.map((e) => `${e.event ?? 'message'}:${show(e.data, 20)}`).join(', ') || 'nothing'
 }
 
+/** Check 5 via the `Last-Event-ID` header. */
 export const replayHeader: ConformanceCase = {
   id: 'replay.header',
   title: 'Last-Event-ID header: exactly the missed events, then live ones',
@@ -64,6 +65,7 @@ export const replayHeader: ConformanceCase = {
   run: (ctx) => missedThenLive(ctx, 'header'),
 }
 
+/** Check 5 via the `lastEventId` query parameter. */
 export const replayQuery: ConformanceCase = {
   id: 'replay.query',
   title: 'lastEventId query parameter: exactly the missed events, then live ones',
@@ -95,6 +97,7 @@ async function expectReset(
   if (before.length > 0) throw new Error(`${before.length} old event(s) came before the reset event (${why})`)
 }
 
+/** Check 5: an id that cannot be replayed gets the reset event. */
 export const replayReset: ConformanceCase = {
   id: 'replay.reset',
   title: `an id older than history, or unknown, gets the "${RESET_EVENT}" event, then live ones`,
