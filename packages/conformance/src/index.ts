@@ -7,7 +7,6 @@ export { decodeBody, HttpClient, type Protocol, type RawResponse, type ResponseH
 export {
   applicability,
   BrowserPool,
-  CHROMIUM_PATH,
   type CheckServerOptions,
   checkOnly,
   checkServer,

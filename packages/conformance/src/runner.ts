@@ -17,9 +17,6 @@ import {
   SkipCase,
 } from './target.js'
 
-/** Where Debian's Chromium lives; override with `HERALD_CHROMIUM`. */
-export const CHROMIUM_PATH = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'
-
 /** Starts servers for the checks: a target in vitest mode, or the one running server for the CLI. */
 export interface ServerSource {
   readonly configurable: boolean
@@ -102,17 +99,23 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
 /** Launches Chromium once, on first use, for every check of a run. */
 export class BrowserPool {
   private launching: Promise<Browser> | undefined
+  private readonly executablePath: string
+
+  /** `executablePath` defaults to `HERALD_CHROMIUM`, else Debian's `/usr/bin/chromium`. */
+  constructor(executablePath = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium') {
+    this.executablePath = executablePath
+  }
 
   /** The shared browser, or a {@link SkipCase} (an Error when `HERALD_REQUIRE_BROWSER=1`) if there is none. */
-  get(): Promise<Browser> {
-    if (!existsSync(CHROMIUM_PATH)) {
-      const reason = `Chromium not found at ${CHROMIUM_PATH} (install the chromium package or set HERALD_CHROMIUM)`
+  async get(): Promise<Browser> {
+    if (!existsSync(this.executablePath)) {
+      const reason = `Chromium not found at ${this.executablePath} (install the chromium package or set HERALD_CHROMIUM)`
       if (process.env.HERALD_REQUIRE_BROWSER === '1') throw new Error(`${reason}; HERALD_REQUIRE_BROWSER=1`)
       throw new SkipCase(reason)
     }
     this.launching ??= import('playwright-core').then(({ chromium }) =>
       chromium.launch({
-        executablePath: CHROMIUM_PATH,
+        executablePath: this.executablePath,
         args: [
           '--headless',
           '--no-sandbox',
