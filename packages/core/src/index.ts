@@ -9,6 +9,7 @@ export {
 export { admitStream } from './http/admit.js'
 export { SSE_HEADERS } from './http/headers.js'
 export { readLastEventId } from './http/last-event-id.js'
+export { type PublishOutcome, publishFromBody } from './http/publish-body.js'
 export { serveWeb } from './http/serve-web.js'
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './hub/history.js'
 export { createHub } from './hub/hub.js'

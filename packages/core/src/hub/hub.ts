@@ -28,6 +28,9 @@ const LIMIT_RETRY_AFTER_SECONDS = 5
 const defer: (fn: () => void) => void =
   typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0)
 
+/** Milliseconds on a monotonic clock, as a small integer (no heap number per timestamp). */
+const clock = () => Math.floor(performance.now())
+
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
@@ -81,7 +84,11 @@ export function createHub(hubOptions?: HubOptions): Hub {
     options.store ?? (options.history ? createMemoryStore(options.history) : undefined)
   const byTopic = new Map<string, Set<Subscriber>>()
   const all = new Set<Subscriber>()
-  const perClient = new Map<string, number>()
+  // Per client key: the count, and the key string itself, shared by that client's subscribers.
+  const perClient = new Map<string, { key: string; count: number }>()
+  // Identical topic lists are shared between subscribers (one array per distinct list, not per stream).
+  const topicLists = new Map<string, { topics: readonly string[]; refs: number }>()
+  const listKey = (topics: readonly string[]) => (topics.length === 1 ? topics[0]! : topics.join('\n'))
   const metrics = newMetrics()
   /** Sinks that were ended with bytes still unsent, and when to give up on them. */
   const lingering = new Map<Sink, number>()
@@ -97,7 +104,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     flushScheduled = false
     const list = dirty
     dirty = []
-    const now = Date.now()
+    const now = clock()
     for (const sub of list) sub.flush(now)
   }
 
@@ -118,7 +125,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
   }
 
   const ticker = new SharedTicker(tickInterval(options.heartbeatMs, options.drainTimeoutMs), () => {
-    const now = Date.now()
+    const now = clock()
     for (const sub of all) sub.tick(now)
     for (const [sink, deadline] of lingering) {
       if (sink.pending === 0) lingering.delete(sink)
@@ -142,7 +149,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
       retry: options.retryMs === undefined ? undefined : encodeEvent({ retry: options.retryMs }),
     },
     get now() {
-      return Date.now()
+      return clock()
     },
     schedule(sub) {
       sub.scheduled = true
@@ -154,14 +161,16 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
     release(sub, reason) {
       all.delete(sub)
+      const lk = listKey(sub.topics)
+      const list = topicLists.get(lk)
+      if (list && --list.refs === 0) topicLists.delete(lk)
       for (const topic of sub.topics) {
         const set = byTopic.get(topic)
         if (set?.delete(sub) && set.size === 0) byTopic.delete(topic)
       }
       if (sub.clientKey !== undefined) {
-        const n = (perClient.get(sub.clientKey) ?? 1) - 1
-        if (n === 0) perClient.delete(sub.clientKey)
-        else perClient.set(sub.clientKey, n)
+        const client = perClient.get(sub.clientKey)
+        if (client && --client.count === 0) perClient.delete(sub.clientKey)
       }
       metrics.subscribers = all.size
       const hook = options.onUnsubscribe
@@ -169,7 +178,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
     linger(sink) {
       if (sink.pending === 0 || options.drainTimeoutMs === 0) return
-      lingering.set(sink, Date.now() + options.drainTimeoutMs)
+      lingering.set(sink, clock() + options.drainTimeoutMs)
       ticker.start()
     },
     report,
@@ -192,7 +201,10 @@ export function createHub(hubOptions?: HubOptions): Hub {
         retryAfterSeconds: LIMIT_RETRY_AFTER_SECONDS,
       }
     }
-    if (clientKey !== undefined && (perClient.get(clientKey) ?? 0) >= options.maxSubscribersPerClient) {
+    if (
+      clientKey !== undefined &&
+      (perClient.get(clientKey)?.count ?? 0) >= options.maxSubscribersPerClient
+    ) {
       return {
         status: 429,
         code: 'ERR_HERALD_CLIENT_LIMIT',
@@ -312,7 +324,22 @@ export function createHub(hubOptions?: HubOptions): Hub {
           throw new HeraldClosedError(refused.reason, refused.retryAfterSeconds)
         throw new HeraldLimitError(refused.code, refused.status, refused.reason, refused.retryAfterSeconds)
       }
-      const sub = new Subscriber(context, String(++subscriberIds), sink, topics, clientKey)
+      let key = clientKey
+      if (key !== undefined) {
+        const client = perClient.get(key)
+        if (client) {
+          client.count++
+          key = client.key
+        } else perClient.set(key, { key, count: 1 })
+      }
+      const lk = listKey(topics)
+      let list = topicLists.get(lk)
+      if (list) list.refs++
+      else {
+        list = { topics, refs: 1 }
+        topicLists.set(lk, list)
+      }
+      const sub = new Subscriber(context, ++subscriberIds, sink, list.topics, key)
       all.add(sub)
       for (const topic of topics) {
         let set = byTopic.get(topic)
@@ -322,7 +349,6 @@ export function createHub(hubOptions?: HubOptions): Hub {
         }
         set.add(sub)
       }
-      if (clientKey !== undefined) perClient.set(clientKey, (perClient.get(clientKey) ?? 0) + 1)
       metrics.subscribers = all.size
       ticker.start()
 
@@ -332,7 +358,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
       }
       if (lastEventId) replay(sub, topics, lastEventId)
       // The preamble and a synchronous replay leave now, not a tick later.
-      sub.flush(Date.now())
+      sub.flush(clock())
       const hook = options.onSubscribe
       if (hook) runHook(() => hook(sub))
       if (sink.closed) sub.close('client-gone')
@@ -376,7 +402,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
       closing = (async () => {
         // Ended streams still flushing: poll briefly rather than waiting for the (slow) shared tick.
         while (lingering.size > 0) {
-          const now = Date.now()
+          const now = clock()
           for (const [sink, deadline] of lingering) {
             if (sink.pending === 0) lingering.delete(sink)
             else if (now >= deadline) {

@@ -72,10 +72,18 @@ describe('hub lifecycle', () => {
       }
       expect(intervals.live).toBe(1)
       // Heartbeats reach all 200 from that one timer.
-      const first = await Promise.all(streams.map((s) => s.getReader().read()))
+      const readers = streams.map((s) => s.getReader())
+      const first = await Promise.all(readers.map((r) => r.read()))
       expect(first.every((c) => new TextDecoder().decode(c.value) === ':\n\n')).toBe(true)
       for (const s of subs) s.close()
-      await new Promise((r) => setTimeout(r, 120))
+      // Read each stream to its end, so nothing lingers unsent; then the timer stops.
+      await Promise.all(
+        readers.map(async (r) => {
+          while (!(await r.read()).done) {}
+        }),
+      )
+      const deadline = Date.now() + 5000
+      while (intervals.live > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
       expect(intervals.live).toBe(0)
     } finally {
       intervals.restore()

@@ -1,5 +1,6 @@
 import { concatFrames, FrameQueue, type QueueEntry } from '../backpressure/queue.js'
 import { encodeEvent } from '../protocol/encode.js'
+import type { AttachableSink, SinkOwner } from '../sink/listeners.js'
 import type { CloseReason, HubMetrics, ReplayResult, Sink, Subscription } from '../types.js'
 import type { ResolvedHubOptions } from './options.js'
 
@@ -20,6 +21,8 @@ export interface HubContext {
   report(error: unknown): void
 }
 
+const NO_QUEUE = new FrameQueue()
+
 enum State {
   /** Waiting for a history lookup: live events are held back, then deduplicated against the replay. */
   Replaying = 0,
@@ -31,9 +34,10 @@ enum State {
  * One connection: its queue, its sink, its backpressure state. The hub never awaits it; frames are
  * queued, and all frames queued in one tick leave in one `sink.write`.
  */
-export class Subscriber implements Subscription {
+export class Subscriber implements Subscription, SinkOwner {
   private state = State.Live
-  private readonly queue = new FrameQueue()
+  // Idle subscribers share one empty queue; a subscriber gets its own on its first frame.
+  private queue: FrameQueue = NO_QUEUE
   private held: QueueEntry[] | undefined
   /** Highest event seq queued: a multi-topic publish or a replay racing live events is delivered once. */
   lastSeq = 0
@@ -52,14 +56,28 @@ export class Subscriber implements Subscription {
 
   constructor(
     private readonly hub: HubContext,
-    readonly id: string,
+    private readonly n: number,
     private readonly sink: Sink,
     readonly topics: readonly string[],
     readonly clientKey: string | undefined,
   ) {
     this.lastWriteAt = hub.now
-    sink.onDrain(() => this.onDrain())
-    sink.onClose(() => this.close('client-gone'))
+    const attachable = sink as unknown as Partial<AttachableSink>
+    if (typeof attachable.attach === 'function') attachable.attach(this)
+    else {
+      sink.onDrain(() => this.onSinkDrain())
+      sink.onClose(() => this.onSinkClose())
+    }
+  }
+
+  /** The subscription id, unique within the hub (made on demand: a string per stream costs memory). */
+  get id(): string {
+    return String(this.n)
+  }
+
+  private ownQueue(): FrameQueue {
+    if (this.queue === NO_QUEUE) this.queue = new FrameQueue()
+    return this.queue
   }
 
   /** Resolves when the subscription ends, with the reason. */
@@ -88,7 +106,7 @@ export class Subscriber implements Subscription {
     }
     this.lastSeq = entry.seq
     const { options, metrics } = this.hub
-    const result = this.queue.offer(entry, this.sink.pending, options.budgetBytes, options.slowConsumer)
+    const result = this.ownQueue().offer(entry, this.sink.pending, options.budgetBytes, options.slowConsumer)
     if (result.coalesced > 0) metrics.coalesced += result.coalesced
     if (!result.accepted) {
       this.close('slow-consumer')
@@ -103,7 +121,7 @@ export class Subscriber implements Subscription {
 
   /** Queues frames that bypass the budget: the connect preamble, replayed history, a final event. */
   queueDirect(entry: QueueEntry): void {
-    this.queue.push(entry)
+    this.ownQueue().push(entry)
   }
 
   /** Holds live events back until `finishReplay` (for a store that answers asynchronously). */
@@ -121,11 +139,14 @@ export class Subscriber implements Subscription {
     const { metrics, options } = this.hub
     if (result.kind === 'reset') {
       metrics.resets++
-      this.queue.push({ seq: 0, bytes: encodeEvent({ event: options.resetEvent, id: resetId, data: '' }) })
+      this.ownQueue().push({
+        seq: 0,
+        bytes: encodeEvent({ event: options.resetEvent, id: resetId, data: '' }),
+      })
     } else {
       for (const e of result.events) {
         if (e.seq <= afterSeq || e.seq <= this.lastSeq) continue
-        this.queue.push(e)
+        this.ownQueue().push(e)
         this.lastSeq = e.seq
         metrics.replayed++
       }
@@ -200,7 +221,13 @@ export class Subscriber implements Subscription {
     }
   }
 
-  private onDrain(): void {
+  /** The peer went away (or the sink was ended). */
+  onSinkClose(): void {
+    this.close('client-gone')
+  }
+
+  /** The sink can take bytes again. */
+  onSinkDrain(): void {
     if (!this.blocked) return
     this.blocked = false
     if (this.queue.length > 0) this.flush(this.hub.now)
@@ -220,12 +247,12 @@ export class Subscriber implements Subscription {
     if (reason !== 'client-gone' && !sink.closed) {
       if (reason === 'slow-consumer') {
         metrics.slowConsumerDisconnects++
-        this.queue.clear()
+        this.queue = NO_QUEUE
         if (options.slowConsumerEvent) sink.write(this.hub.frames.slowConsumer)
         sink.end()
         this.hub.linger(sink)
       } else if (reason === 'drain-timeout') {
-        this.queue.clear()
+        this.queue = NO_QUEUE
         if (sink.abort) sink.abort()
         else sink.end()
       } else {
@@ -245,7 +272,7 @@ export class Subscriber implements Subscription {
         this.hub.linger(sink)
       }
     }
-    this.queue.clear()
+    this.queue = NO_QUEUE
     this.reason = reason
     this.hub.release(this, reason)
     this.resolveClosed?.(reason)

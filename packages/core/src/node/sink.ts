@@ -27,14 +27,21 @@ export function createNodeSink(res: NodeResponse, headers: Record<string, string
   return new NodeSink(res, headers)
 }
 
+const SINK = Symbol('herald.sink')
+
+function onResponseClose(this: { [SINK]?: NodeSink }): void {
+  this[SINK]?.onPeerClose()
+}
+
 // A class, not closures: one of these lives per open stream, so its size is the per-subscriber cost.
-class NodeSink implements Sink {
+// Extends SinkEvents rather than holding one: one object per stream instead of two.
+class NodeSink extends SinkEvents implements Sink {
   private readonly res: NodeResponse
-  private readonly events = new SinkEvents()
   private isClosed = false
   private waitingForDrain = false
 
   constructor(res: NodeResponse, headers: Record<string, string>) {
+    super()
     this.res = res
     if (!res.headersSent) {
       // A length would end the stream early; Connection/Transfer-Encoding are never set (HTTP/2 rejects them).
@@ -45,7 +52,9 @@ class NodeSink implements Sink {
       // wait for them before they report the stream open.
       ;(res as unknown as Writable).flushHeaders?.()
     }
-    res.on('close', () => this.onPeerClose())
+    // One shared listener (no closure per stream): it finds its sink through the response.
+    ;(res as unknown as { [SINK]?: NodeSink })[SINK] = this
+    res.on('close', onResponseClose)
     // The client may have left while the request was being authorized.
     if ((res as { destroyed?: boolean }).destroyed) this.isClosed = true
   }
@@ -68,25 +77,17 @@ class NodeSink implements Sink {
       this.waitingForDrain = true
       this.res.once('drain', () => {
         this.waitingForDrain = false
-        this.events.drain()
+        this.fireDrain()
       })
     }
     return ok
-  }
-
-  onDrain(listener: () => void): void {
-    this.events.onDrain(listener)
-  }
-
-  onClose(listener: () => void): void {
-    this.events.onClose(listener)
   }
 
   end(): void {
     if (this.isClosed) return
     this.isClosed = true
     this.res.end()
-    this.events.close()
+    this.fireClose()
   }
 
   abort(): void {
@@ -94,11 +95,12 @@ class NodeSink implements Sink {
     const out = this.res as unknown as Writable
     if (typeof out.destroy === 'function') out.destroy()
     else out.stream?.destroy()
-    this.events.close()
+    this.fireClose()
   }
 
-  private onPeerClose(): void {
+  /** The response closed: the client went away, or the stream finished after `end()`. */
+  onPeerClose(): void {
     this.isClosed = true
-    this.events.close()
+    this.fireClose()
   }
 }

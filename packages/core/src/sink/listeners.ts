@@ -3,31 +3,52 @@
  * (no array per idle connection); more are supported. Close fires exactly once.
  */
 export class SinkEvents {
+  private owner: SinkOwner | undefined
   private drainListeners: Listeners
   private closeListeners: Listeners
-  private closed = false
+  private fired = false
+
+  /** Herald's own sinks call their subscriber directly: no listener closures per stream. */
+  attach(owner: SinkOwner): void {
+    this.owner = owner
+  }
 
   onDrain(listener: () => void): void {
     this.drainListeners = add(this.drainListeners, listener)
   }
 
   onClose(listener: () => void): void {
-    if (!this.closed) this.closeListeners = add(this.closeListeners, listener)
+    if (!this.fired) this.closeListeners = add(this.closeListeners, listener)
   }
 
-  drain(): void {
+  fireDrain(): void {
+    this.owner?.onSinkDrain()
     run(this.drainListeners)
   }
 
   /** Runs the close listeners once; later calls do nothing. */
-  close(): void {
-    if (this.closed) return
-    this.closed = true
+  fireClose(): void {
+    if (this.fired) return
+    this.fired = true
     const listeners = this.closeListeners
+    const owner = this.owner
     this.closeListeners = undefined
     this.drainListeners = undefined
+    this.owner = undefined
+    owner?.onSinkClose()
     run(listeners)
   }
+}
+
+/** What the hub attaches to a sink that supports `attach` (Herald's node and web sinks). */
+export interface SinkOwner {
+  onSinkDrain(): void
+  onSinkClose(): void
+}
+
+/** A sink that can call its owner directly instead of through listeners. */
+export interface AttachableSink {
+  attach(owner: SinkOwner): void
 }
 
 type Listeners = (() => void) | (() => void)[] | undefined

@@ -1,5 +1,5 @@
 import type { Sink } from '../types.js'
-import { SinkEvents } from './listeners.js'
+import { SinkEvents, type SinkOwner } from './listeners.js'
 
 /** Options of `createWebSink`. */
 export interface WebSinkOptions {
@@ -14,6 +14,8 @@ export interface WebSinkOptions {
 export interface WebSink extends Sink {
   readonly written: number
   abort(): void
+  /** @internal The hub's fast path: the subscriber is called directly instead of through listeners. */
+  attach(owner: SinkOwner): void
 }
 
 /**
@@ -42,12 +44,12 @@ export function createWebSink(options: WebSinkOptions = {}): {
         // Called when the queue fell below the high-water mark: the reader is taking bytes again.
         if (full) {
           full = false
-          events.drain()
+          events.fireDrain()
         }
       },
       cancel() {
         closed = true
-        events.close()
+        events.fireClose()
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark }),
@@ -74,6 +76,7 @@ export function createWebSink(options: WebSinkOptions = {}): {
       if (!room) full = true
       return room
     },
+    attach: (owner: SinkOwner) => events.attach(owner),
     onDrain: (l) => events.onDrain(l),
     onClose: (l) => events.onClose(l),
     end() {
@@ -81,7 +84,7 @@ export function createWebSink(options: WebSinkOptions = {}): {
       closed = true
       ended = true
       controller.close()
-      events.close()
+      events.fireClose()
     },
     abort() {
       const wasEnded = ended
@@ -92,7 +95,7 @@ export function createWebSink(options: WebSinkOptions = {}): {
       } catch {
         // Already closed and drained: nothing left to drop.
       }
-      if (!wasEnded) events.close()
+      if (!wasEnded) events.fireClose()
     },
   }
   return { sink, stream }

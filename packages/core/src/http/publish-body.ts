@@ -1,4 +1,5 @@
-import { HeraldClosedError, HeraldEncodingError, HeraldTopicError, type Hub } from '@herald/sse-core'
+import { HeraldClosedError, HeraldEncodingError, HeraldTopicError } from '../errors.js'
+import type { Hub } from '../types.js'
 
 /** The outcome of `POST /publish`: the HTTP status and the JSON body to send. */
 export interface PublishOutcome {
@@ -9,11 +10,18 @@ export interface PublishOutcome {
 const FIELDS = new Set(['topic', 'event', 'data'])
 
 /**
+ * The publish endpoint every sample app serves (and the conformance suite drives), in one place.
  * Validates a parsed `POST /publish` body, `{ topic, event?, data }`, and publishes it on `hub`.
  * Anything wrong gives 400 with a reason and publishes nothing: a body that is not an object, a missing or
  * non-string field, an `id` (the hub assigns ids) or any other unknown field, and values the SSE encoder
  * refuses (`HeraldEncodingError`, e.g. an event name with a line break) or a bad topic (`HeraldTopicError`).
  * A closed hub gives 503.
+ *
+ * @example
+ * app.post('/publish', express.json(), (req, res) => {
+ *   const { status, body } = publishFromBody(hub, req.body)
+ *   res.status(status).json(body)
+ * })
  */
 export function publishFromBody(hub: Hub, body: unknown): PublishOutcome {
   const refuse = (error: string): PublishOutcome => ({ status: 400, body: { error } })
