@@ -1,11 +1,10 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-express'
 import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import { PAGE } from './page.js'
-import { publishFromBody } from './publish.js'
 
 /**
  * The sample app: `GET /` (demo page), `GET /events?topic=T` (SSE; repeat `topic` for several) and

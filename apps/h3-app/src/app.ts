@@ -2,13 +2,12 @@ import { once } from 'node:events'
 import http from 'node:http'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-h3'
 import compression from 'compression'
 import { assertBodySize, fromNodeHandler, H3, HTTPError, html, type NodeMiddleware, raw } from 'h3'
 import { serve } from 'h3/node'
 import { PAGE } from './page.js'
-import { publishFromBody } from './publish.js'
 
 const MAX_BODY_BYTES = 64 * 1024
 const JSON_TYPE = /^application\/json\s*(;|$)/i

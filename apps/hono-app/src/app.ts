@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-hono'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
@@ -9,7 +9,6 @@ import { bodyLimit } from 'hono/body-limit'
 import { compress } from 'hono/compress'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { PAGE } from './page.js'
-import { publishFromBody } from './publish.js'
 
 const MAX_BODY_BYTES = 64 * 1024
 const JSON_TYPE = /^application\/json\s*(;|$)/i

@@ -1,13 +1,12 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-koa'
 import Router from '@koa/router'
 import Koa from 'koa'
 import compress from 'koa-compress'
 import { PAGE } from './page.js'
-import { publishFromBody } from './publish.js'
 
 const MAX_BODY_BYTES = 64 * 1024
 
