@@ -12,9 +12,13 @@ const pinnedMajor = pinned.split('@')[1].split('.')[0]
 
 // Runs a child to completion. Ctrl-C reaches the whole process group anyway; forwarding SIGINT/SIGTERM
 // covers a signal sent to this process alone, and waiting lets the child shut down gracefully.
-function run(cmd, args) {
+function run(cmd, args, cwd = root) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' })
+    const child = spawn(cmd, args, {
+      cwd,
+      stdio: 'inherit',
+      shell: process.platform === 'win32' && cmd !== process.execPath,
+    })
     const forward = (signal) => child.kill(signal)
     process.on('SIGINT', forward)
     process.on('SIGTERM', forward)
@@ -50,6 +54,13 @@ if (code !== 0) process.exit(code)
 if (task === 'test') {
   code = await pn('run', 'test:all')
 } else {
-  code = await pn('--filter', '@herald/dashboard', 'run', 'start')
+  // The demo runs straight under tsx (no package-manager or shell layer in between), so Ctrl-C reaches it
+  // once and it shuts down gracefully on every platform.
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
+  code = await run(
+    process.execPath,
+    [tsx, '--conditions=@herald/source', 'src/main.ts'],
+    join(root, 'apps', 'dashboard'),
+  )
 }
 process.exit(code)
