@@ -22,83 +22,106 @@ export interface OfferResult {
 const ACCEPTED: OfferResult = { accepted: true, dropped: 0, coalesced: 0 }
 const REFUSED: OfferResult = { accepted: false, dropped: 0, coalesced: 0 }
 
-/** A FIFO of frames with a running byte count. Shifting is O(1); the array compacts now and then. */
+/**
+ * A FIFO of frames with a running byte count. Slots are reused between flushes (head and tail indices
+ * over one array), so a subscriber that gets one event per tick allocates nothing per event.
+ */
 export class FrameQueue {
   private items: (QueueEntry | undefined)[] = []
   private head = 0
+  private tail = 0
   /** Bytes queued. */
   bytes = 0
 
   get length(): number {
-    return this.items.length - this.head
+    return this.tail - this.head
+  }
+
+  /** The `i`-th oldest queued frame (0 is the oldest). */
+  at(i: number): QueueEntry {
+    return this.items[this.head + i]!
   }
 
   push(entry: QueueEntry): void {
-    this.items.push(entry)
+    this.items[this.tail++] = entry
     this.bytes += entry.bytes.length
+  }
+
+  /** Forgets the `n` oldest frames, which weigh `bytes` in total. */
+  dropFront(n: number, bytes: number): void {
+    const end = this.head + n
+    for (let i = this.head; i < end; i++) this.items[i] = undefined
+    this.head = end
+    this.bytes -= bytes
+    if (this.head === this.tail) this.reset()
   }
 
   /** Removes and returns the oldest frame. */
   shift(): QueueEntry | undefined {
-    if (this.head === this.items.length) return undefined
+    if (this.head === this.tail) return undefined
     const entry = this.items[this.head]!
-    this.items[this.head++] = undefined
-    this.bytes -= entry.bytes.length
-    if (this.head === this.items.length) this.clear()
-    else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head)
-      this.head = 0
-    }
+    this.dropFront(1, entry.bytes.length)
     return entry
   }
 
   /** Removes and returns every queued frame, oldest first. */
   takeAll(): QueueEntry[] {
-    const out = (this.head === 0 ? this.items : this.items.slice(this.head)) as QueueEntry[]
-    this.items = []
-    this.head = 0
-    this.bytes = 0
+    const out = this.items.slice(this.head, this.tail) as QueueEntry[]
+    this.clear()
     return out
   }
 
   /** Removes the oldest frames totalling at most `maxBytes` (always at least one), oldest first. */
   takeUpTo(maxBytes: number): { entries: QueueEntry[]; bytes: number } {
-    if (this.bytes <= maxBytes) {
-      const bytes = this.bytes
-      return { entries: this.takeAll(), bytes }
-    }
-    const entries: QueueEntry[] = []
+    const n = this.countUpTo(maxBytes)
+    const entries = this.items.slice(this.head, this.head + n) as QueueEntry[]
     let bytes = 0
-    while (this.head < this.items.length) {
-      const next = this.items[this.head]!
-      if (entries.length > 0 && bytes + next.bytes.length > maxBytes) break
-      entries.push(this.shift()!)
-      bytes += next.bytes.length
-    }
+    for (const e of entries) bytes += e.bytes.length
+    this.dropFront(n, bytes)
     return { entries, bytes }
   }
 
+  /** How many of the oldest frames fit in `maxBytes` (always at least one when not empty). */
+  countUpTo(maxBytes: number): number {
+    if (this.bytes <= maxBytes) return this.tail - this.head
+    let n = 0
+    let bytes = 0
+    for (let i = this.head; i < this.tail; i++) {
+      const size = this.items[i]!.bytes.length
+      if (n > 0 && bytes + size > maxBytes) break
+      bytes += size
+      n++
+    }
+    return n
+  }
+
   clear(): void {
-    this.items = []
-    this.head = 0
+    for (let i = this.head; i < this.tail; i++) this.items[i] = undefined
     this.bytes = 0
+    this.reset()
+  }
+
+  private reset(): void {
+    this.head = 0
+    this.tail = 0
+    // Keep a small array for reuse; let a large one (a backlog that was drained) go.
+    if (this.items.length > 1024) this.items = []
   }
 
   /** Removes queued events with `key`; returns how many. */
   removeKey(key: string): number {
     let removed = 0
-    const kept: (QueueEntry | undefined)[] = []
-    for (let i = this.head; i < this.items.length; i++) {
-      const e = this.items[i]!
+    let w = this.head
+    for (let r = this.head; r < this.tail; r++) {
+      const e = this.items[r]!
       if (e.key === key && e.seq > 0) {
         removed++
         this.bytes -= e.bytes.length
-      } else kept.push(e)
+      } else this.items[w++] = e
     }
-    if (removed > 0) {
-      this.items = kept
-      this.head = 0
-    }
+    for (let i = w; i < this.tail; i++) this.items[i] = undefined
+    this.tail = w
+    if (this.head === this.tail) this.reset()
     return removed
   }
 
@@ -137,7 +160,7 @@ export class FrameQueue {
 /** Concatenates frames into one chunk, so one subscriber's ready frames leave in one write. */
 export function concatFrames(entries: readonly QueueEntry[], totalBytes: number): Uint8Array {
   if (entries.length === 1) return entries[0]!.bytes
-  const out = new Uint8Array(totalBytes)
+  const out = allocate(totalBytes)
   let offset = 0
   for (const e of entries) {
     out.set(e.bytes, offset)
@@ -145,3 +168,21 @@ export function concatFrames(entries: readonly QueueEntry[], totalBytes: number)
   }
   return out
 }
+
+/** Concatenates the `n` oldest queued frames (`bytes` in total) into one chunk, leaving them queued. */
+export function concatQueued(queue: FrameQueue, n: number, bytes: number): Uint8Array {
+  const out = allocate(bytes)
+  let offset = 0
+  for (let i = 0; i < n; i++) {
+    const b = queue.at(i).bytes
+    out.set(b, offset)
+    offset += b.length
+  }
+  return out
+}
+
+// Node's Buffer.allocUnsafe skips zero-filling bytes that are overwritten at once; elsewhere, Uint8Array.
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array } }).Buffer
+const allocate: (size: number) => Uint8Array = NodeBuffer
+  ? (size) => NodeBuffer.allocUnsafe(size)
+  : (size) => new Uint8Array(size)

@@ -1,4 +1,4 @@
-import { concatFrames, FrameQueue, type QueueEntry } from '../backpressure/queue.js'
+import { concatFrames, concatQueued, FrameQueue, type QueueEntry } from '../backpressure/queue.js'
 import { encodeEvent } from '../protocol/encode.js'
 import type { AttachableSink, SinkOwner } from '../sink/listeners.js'
 import type { CloseReason, HubMetrics, ReplayResult, Sink, Subscription } from '../types.js'
@@ -167,27 +167,40 @@ export class Subscriber implements Subscription, SinkOwner {
   flush(now: number): void {
     this.scheduled = false
     const { metrics, options } = this.hub
-    while (this.state === State.Live && !this.blocked && !this.sink.closed && this.queue.length > 0) {
-      let { entries, bytes } = this.queue.takeUpTo(this.hub.maxWriteBytes)
+    const queue = this.queue
+    while (this.state === State.Live && !this.blocked && !this.sink.closed && queue.length > 0) {
+      const n = queue.countUpTo(this.hub.maxWriteBytes)
+      let bytes = 0
       let events = 0
       let eventBytes = 0
-      for (const e of entries) {
+      for (let i = 0; i < n; i++) {
+        const e = queue.at(i)
+        const size = e.bytes.length
+        bytes += size
         if (e.seq > 0) {
           events++
-          eventBytes += e.bytes.length
+          eventBytes += size
         }
       }
+      let chunk: Uint8Array
       if (this.dropped > 0 && events > 0) {
         // The client learns that events are missing before it sees the next one (it may refetch).
         const gap = encodeEvent({ event: options.gapEvent, data: String(this.dropped) })
         metrics.gaps++
         this.dropped = 0
-        entries = [{ seq: 0, bytes: gap }, ...entries]
-        bytes += gap.length
+        const entries: QueueEntry[] = [{ seq: 0, bytes: gap }]
+        for (let i = 0; i < n; i++) entries.push(queue.at(i))
+        chunk = concatFrames(entries, bytes + gap.length)
+      } else if (n === 1) {
+        // The common case: one event, its shared bytes, no copy and no allocation.
+        chunk = queue.at(0).bytes
+      } else {
+        chunk = concatQueued(queue, n, bytes)
       }
+      queue.dropFront(n, bytes)
       metrics.delivered += events
       metrics.deliveredBytes += eventBytes
-      this.write(concatFrames(entries, bytes), now)
+      this.write(chunk, now)
     }
   }
 
