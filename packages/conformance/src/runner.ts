@@ -77,6 +77,10 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
         port: listen?.port ?? 0,
         ...(protocol === 'h2' ? { http2: true } : {}),
       })
+      if (started.hub !== undefined && started.hub !== hub) {
+        await started.close()
+        throw new Error('start() returned a hub other than the one it was given: it must serve options.hub')
+      }
       const base = new URL(started.url)
       let closing: Promise<void> | undefined
       return {
@@ -84,7 +88,7 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
         publishUrl: new URL(paths.publish, base),
         pageUrl: new URL(paths.page, base),
         authUrl: target.auth ? new URL(target.auth.path, base) : undefined,
-        hub: started.hub ?? hub,
+        hub,
         port: Number(base.port),
         // Checks may stop a server themselves (the browser restart); the cleanup then must not close twice.
         close: () => {

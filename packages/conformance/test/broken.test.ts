@@ -6,8 +6,11 @@ import {
   type CaseResult,
   checkServer,
   headersImmediate,
+  heartbeatIdle,
+  limitsCapacity,
   runCase,
   runningServer,
+  targetServer,
 } from '../src/index.js'
 import { type Faults, startBroken, startBrokenH2 } from './fixtures/broken-express.js'
 
@@ -78,5 +81,45 @@ describe('the suite catches HTTP/2 mistakes', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('the hub checks are not blind', () => {
+  it('an app that serves a hub of its own is caught at start', async () => {
+    const { createHub } = await import('@herald/sse-core')
+    const { start } = await import('./fixtures/reference-server.js')
+    const stubborn = targetServer(
+      { name: 'ignores the hub', start: (o) => start({ ...o, hub: createHub() }) },
+      createHub,
+    )
+    const env = {
+      source: stubborn,
+      browsers: new BrowserPool(),
+      artifactsDir: 'test-artifacts',
+      captureErrors: true,
+    }
+    const result = await runCase(heartbeatIdle, 'http1', env)
+    expect(result.status).toBe('fail')
+    expect(result.reason).toMatch(/start\(\) returned a hub other than the one it was given/)
+  })
+
+  it('limits configured on the hub but not enforced: the third subscriber is not refused', async () => {
+    const { createHub } = await import('@herald/sse-core')
+    const { start } = await import('./fixtures/reference-server.js')
+    // Drops the limits before serving: a hub option the server never applies.
+    const unlimited = targetServer({ name: 'no limits', start }, (o) =>
+      createHub({ ...o, maxSubscribers: undefined, maxSubscribersPerClient: undefined }),
+    )
+    const env = {
+      source: unlimited,
+      browsers: new BrowserPool(),
+      artifactsDir: 'test-artifacts',
+      captureErrors: true,
+    }
+    const result = await runCase(limitsCapacity, 'http1', env)
+    expect(result.status).toBe('fail')
+    expect(result.reason).toMatch(
+      /third subscriber: answered 200 with an event stream, expected a 503 refusal/,
+    )
   })
 })

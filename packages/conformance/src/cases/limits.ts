@@ -14,10 +14,27 @@ async function expectRefusal(
   retryAfter = true,
 ): Promise<string[]> {
   const res = await ctx.client
-    .text(url, { headers: { accept: 'text/event-stream', ...headers }, timeoutMs: 5000 })
+    .request(url, { headers: { accept: 'text/event-stream', ...headers }, timeoutMs: 5000 })
     .catch((error: Error) => {
-      throw new Error(`${label}: ${error.message} (a refusal must be a complete response, not a stream)`)
+      throw new Error(`${label}: ${error.message}`)
     })
+  if (/text\/event-stream/i.test(res.headers['content-type'] ?? '')) {
+    res.abort()
+    return [`${label}: answered ${res.status} with an event stream, expected a ${status} refusal`]
+  }
+  // A refusal is a complete response: its body ends.
+  const ended = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5000)
+    res.wire.once('close', () => clearTimeout(timer))
+    res.wire
+      .on('end', () => resolve(true))
+      .on('close', () => resolve(true))
+      .resume()
+  })
+  if (!ended) {
+    res.abort()
+    return [`${label}: the ${res.status} response did not end within 5 s`]
+  }
   return refusalProblems(res, status, label, retryAfter)
 }
 
