@@ -32,13 +32,14 @@ enum State {
 
 /**
  * One connection: its queue, its sink, its backpressure state. The hub never awaits it; frames are
- * queued, and all frames queued in one tick leave in one `sink.write`.
+ * queued, and the frames queued in one tick leave in one `sink.write` (up to `maxWriteBytes`).
  */
 export class Subscriber implements Subscription, SinkOwner {
   private state = State.Live
   // Idle subscribers share one empty queue; a subscriber gets its own on its first frame.
   private queue: FrameQueue = NO_QUEUE
   private held: QueueEntry[] | undefined
+  private heldBytes = 0
   /** Highest event seq queued: a multi-topic publish or a replay racing live events is delivered once. */
   lastSeq = 0
   /** Events dropped since the last write: the next write starts with a gap notice. */
@@ -101,7 +102,12 @@ export class Subscriber implements Subscription, SinkOwner {
   offer(entry: QueueEntry): void {
     if (entry.seq <= this.lastSeq) return
     if (this.state !== State.Live) {
-      if (this.state === State.Replaying) this.held!.push(entry)
+      if (this.state === State.Replaying && this.held!.at(-1) !== entry) {
+        // A store that takes too long to answer: held events count against the budget like queued ones.
+        this.heldBytes += entry.bytes.length
+        if (this.heldBytes > this.hub.options.budgetBytes) this.close('slow-consumer')
+        else this.held!.push(entry)
+      }
       return
     }
     this.lastSeq = entry.seq
@@ -153,6 +159,7 @@ export class Subscriber implements Subscription, SinkOwner {
     }
     const held = this.held
     this.held = undefined
+    this.heldBytes = 0
     this.state = State.Live
     if (held) for (const e of held) this.offer(e)
     if (!this.scheduled && !this.blocked) this.hub.schedule(this)
