@@ -13,6 +13,8 @@ Options:
   --page-url URL      a page with an EventSource on the events URL (default: / of the events URL)
   --auth-url URL      an events route that answers 401 without credentials and 403 to "Bearer invalid"
   --h2                talk HTTP/2 over cleartext (h2c, prior knowledge) instead of HTTP/1.1
+  --topic T           start of every topic name the checks use (default "conformance-"); the page
+                      check always publishes to "demo", the topic the sample page listens to
   --burst N           events in the burst check (default 10000; over HTTP each one is a POST)
   --only ID[,ID]      run only these checks (e.g. headers.immediate,compression.per-event)
   --json              print the results as JSON instead of a table
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     authUrl: url('--auth-url', values['auth-url']),
     h2: values.h2,
     only,
+    ...(values.topic === undefined ? {} : { topicPrefix: values.topic }),
     ...(values.burst === undefined ? {} : { burstEvents: positiveInteger('--burst', values.burst) }),
     onResult: values.json
       ? undefined
@@ -91,15 +94,29 @@ function parse() {
       h2: { type: 'boolean', default: false },
       only: { type: 'string' },
       burst: { type: 'string' },
+      topic: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `herald-conformance: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  )
-  process.exit(1)
+// If the event loop ever ran dry mid-check, Node would exit 0 with no table: never let that read as a pass.
+let finished = false
+process.on('exit', (code) => {
+  if (!finished && code === 0) {
+    process.stderr.write('herald-conformance: stopped before every check finished\n')
+    process.exitCode = 1
+  }
 })
+
+main()
+  .then(() => {
+    finished = true
+  })
+  .catch((error: unknown) => {
+    process.stderr.write(
+      `herald-conformance: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    )
+    process.exit(1)
+  })

@@ -146,7 +146,6 @@ export class HttpClient {
     if (session === undefined || session.destroyed || session.closed) {
       session = http2.connect(url.origin)
       session.on('error', () => {})
-      session.unref()
       this.sessions.set(url.origin, session)
     }
     return session

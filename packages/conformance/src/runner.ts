@@ -180,9 +180,9 @@ export async function runCase(
     client,
     configurable: env.source.configurable,
     artifactsDir: env.artifactsDir,
-    settings: { burstEvents: 10_000, ...env.settings },
+    settings: { burstEvents: 10_000, topicPrefix: 'conformance-', ...env.settings },
     topic: (label = check.id) =>
-      `conformance-${label.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}-${++topicCounter}`,
+      `${ctx.settings.topicPrefix}${label.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}-${++topicCounter}`,
     async server(options, listen) {
       const server = await env.source.start(protocol, options, listen)
       cleanups.push(() => server.close())
@@ -295,6 +295,8 @@ export interface CheckServerOptions extends RunningServer {
   artifactsDir?: string
   /** Events in the burst check (default 10 000; over HTTP each is one POST). */
   burstEvents?: number
+  /** Start of every topic name the checks make up (default `conformance-`). */
+  topicPrefix?: string
   /** Called after each row, for progress output. */
   onResult?(result: CaseResult): void
 }
@@ -311,7 +313,10 @@ export async function checkServer(options: CheckServerOptions): Promise<CaseResu
     browsers: new BrowserPool(),
     artifactsDir: options.artifactsDir ?? 'test-artifacts',
     captureErrors: false,
-    settings: options.burstEvents === undefined ? {} : { burstEvents: options.burstEvents },
+    settings: {
+      ...(options.burstEvents === undefined ? {} : { burstEvents: options.burstEvents }),
+      ...(options.topicPrefix === undefined ? {} : { topicPrefix: options.topicPrefix }),
+    },
   }
   const offers = {
     configurable: false,

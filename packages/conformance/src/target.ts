@@ -129,6 +129,8 @@ export interface CaseContext {
 export interface RunSettings {
   /** Events in the burst check. Default 10 000. */
   burstEvents: number
+  /** Start of every topic name a check makes up. Default `conformance-`. */
+  topicPrefix: string
 }
 
 /** Thrown by `ctx.skip`. */

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createHub } from '@herald/sse-core'
 import { describe, expect, it } from 'vitest'
 import { startBroken } from './fixtures/broken-express.js'
 import { start } from './fixtures/reference-server.js'
@@ -83,6 +84,36 @@ describe('herald-conformance CLI', () => {
       expect(stdout).toMatch(/reason: event 1 of 5 was not decodable 2000 ms after publish/)
       expect(stdout).toMatch(/0 passed, 2 failed, 0 skipped/)
       expect(code).toBe(1)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it('talks h2c with --h2 and uses the --topic prefix', async () => {
+    const topics: string[] = []
+    const server = await start({
+      http2: true,
+      hub: createHub({ onSubscribe: (sub) => topics.push(...sub.topics) }),
+    })
+    try {
+      const { code, stdout } = await cli([
+        `${server.url}/events`,
+        '--publish-url',
+        `${server.url}/publish`,
+        '--h2',
+        '--topic',
+        'sample-check-',
+        '--only',
+        'headers.immediate,compression.per-event,http2.multiplex',
+      ])
+      for (const check of ['headers.immediate', 'compression.per-event', 'http2.multiplex']) {
+        expect(new RegExp(`^PASS\\s+h2c\\s+${check.replace('.', '\\.')}\\s`, 'm').test(stdout), stdout).toBe(
+          true,
+        )
+      }
+      expect(code).toBe(0)
+      expect(topics.length).toBeGreaterThan(3)
+      expect(topics.filter((t) => !t.startsWith('sample-check-'))).toEqual([])
     } finally {
       await server.close()
     }
