@@ -23,6 +23,8 @@ export interface OpenOptions {
   shared?: boolean
   /** Do not read the body until `resume()`: a client that stops reading. */
   stalled?: boolean
+  /** Keep only events this accepts in `events` (others, e.g. a server's connect event, go to `ignored`). */
+  accept?: (event: ReceivedEvent) => boolean
 }
 
 /** A live event stream. Everything the server sends is recorded; `waitFor*` polls those records. */
@@ -31,6 +33,8 @@ export class SseStream {
   readonly headers: Record<string, string>
   readonly headersMs: number
   readonly events: ReceivedEvent[] = []
+  /** Events `accept` turned away. */
+  readonly ignored: ReceivedEvent[] = []
   readonly comments: { text: string; at: number }[] = []
   /** The same stream as the WHATWG algorithm reads it. */
   readonly spec = new SpecParser()
@@ -43,13 +47,17 @@ export class SseStream {
   private readonly res: RawResponse
   private readonly start: () => void
 
-  constructor(res: RawResponse, feedBytes = 0, stalled = false) {
+  constructor(res: RawResponse, feedBytes = 0, stalled = false, accept?: (event: ReceivedEvent) => boolean) {
     this.res = res
     this.status = res.status
     this.headers = res.headers
     this.headersMs = res.headersMs
     const parser = createParser({
-      onEvent: (e) => this.events.push({ id: e.id, event: e.event, data: e.data, at: performance.now() }),
+      onEvent: (e) => {
+        const event = { id: e.id, event: e.event, data: e.data, at: performance.now() }
+        if (accept === undefined || accept(event)) this.events.push(event)
+        else this.ignored.push(event)
+      },
       onComment: (text) => this.comments.push({ text, at: performance.now() }),
       onRetry: (retry) => {
         this.retry = retry
@@ -145,7 +153,7 @@ export async function openStream(
     timeoutMs: options.timeoutMs ?? 5000,
     dedicated: !options.shared,
   })
-  return new SseStream(res, options.feedBytes, options.stalled)
+  return new SseStream(res, options.feedBytes, options.stalled, options.accept)
 }
 
 /** Polls `check` every few milliseconds until it returns something truthy. */

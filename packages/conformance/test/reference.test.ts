@@ -8,3 +8,23 @@ runConformance({
   h2: true,
   auth: { path: '/events-private' },
 })
+
+// A hub that greets every subscriber with an event and a retry hint: the checks must count only their own.
+runConformance(
+  {
+    name: 'reference server with a connect event',
+    start,
+    hubOptions: { connectedEvent: 'connected', retryMs: 1000 },
+  },
+  {
+    only: [
+      'encoding.round-trip',
+      'encoding.bad-publish',
+      'backpressure.burst',
+      'backpressure.slow-consumer',
+      'replay.header',
+      'replay.reset',
+      'heartbeat.idle',
+    ],
+  },
+)
