@@ -15,6 +15,7 @@ Options:
   --h2                talk HTTP/2 over cleartext (h2c, prior knowledge) instead of HTTP/1.1
   --topic T           start of every topic name the checks use (default "conformance-"); the page
                       check always publishes to "demo", the topic the sample page listens to
+  --heartbeat-ms N    the server's heartbeat interval; checks comments on an idle stream (takes ~8 intervals)
   --burst N           events in the burst check (default 10000; over HTTP each one is a POST)
   --only ID[,ID]      run only these checks (e.g. headers.immediate,compression.per-event)
   --json              print the results as JSON instead of a table
@@ -67,6 +68,9 @@ async function main(): Promise<void> {
     h2: values.h2,
     only,
     ...(values.topic === undefined ? {} : { topicPrefix: values.topic }),
+    ...(values['heartbeat-ms'] === undefined
+      ? {}
+      : { heartbeatMs: positiveInteger('--heartbeat-ms', values['heartbeat-ms']) }),
     ...(values.burst === undefined ? {} : { burstEvents: positiveInteger('--burst', values.burst) }),
     onResult: values.json
       ? undefined
@@ -95,6 +99,7 @@ function parse() {
       only: { type: 'string' },
       burst: { type: 'string' },
       topic: { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -297,6 +297,8 @@ export interface CheckServerOptions extends RunningServer {
   burstEvents?: number
   /** Start of every topic name the checks make up (default `conformance-`). */
   topicPrefix?: string
+  /** The server's heartbeat interval; without it the heartbeat check is skipped. */
+  heartbeatMs?: number
   /** Called after each row, for progress output. */
   onResult?(result: CaseResult): void
 }
@@ -316,6 +318,7 @@ export async function checkServer(options: CheckServerOptions): Promise<CaseResu
     settings: {
       ...(options.burstEvents === undefined ? {} : { burstEvents: options.burstEvents }),
       ...(options.topicPrefix === undefined ? {} : { topicPrefix: options.topicPrefix }),
+      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     },
   }
   const offers = {

@@ -131,6 +131,8 @@ export interface RunSettings {
   burstEvents: number
   /** Start of every topic name a check makes up. Default `conformance-`. */
   topicPrefix: string
+  /** The heartbeat interval of a running server (the CLI's `--heartbeat-ms`); vitest sets its own. */
+  heartbeatMs?: number
 }
 
 /** Thrown by `ctx.skip`. */

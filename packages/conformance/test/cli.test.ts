@@ -119,6 +119,22 @@ describe('herald-conformance CLI', () => {
     }
   }, 60_000)
 
+  it('checks heartbeats at the interval --heartbeat-ms names, and fails a server that keeps another', async () => {
+    const server = await start({ hub: createHub({ heartbeatMs: 150 }) })
+    try {
+      const args = [`${server.url}/events`, '--only', 'heartbeat.idle', '--heartbeat-ms']
+      const right = await cli([...args, '150'])
+      expect(row(right.stdout, 'PASS', 'heartbeat.idle'), right.stdout).toBe(true)
+      expect(right.code).toBe(0)
+      const wrong = await cli([...args, '1000'])
+      expect(row(wrong.stdout, 'FAIL', 'heartbeat.idle'), wrong.stdout).toBe(true)
+      expect(wrong.stdout).toMatch(/reason: .*ms apart \(interval 1000 ms\)/)
+      expect(wrong.code).toBe(1)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
   it('explains bad usage and exits 2', async () => {
     const { code, stderr } = await cli(['not a url'])
     expect(stderr).toMatch(/<events-url> must be an absolute http:\/\/ URL/)
