@@ -2,13 +2,15 @@
 // and better-sse, side by side in one run. Each server runs in its own child process (its CPU is
 // measured there with process.cpuUsage); this process is the client: raw sockets counting events.
 //
-// Throughput: SUBSCRIBERS streams; the server publishes as fast as it may while at most WINDOW events
-// are not yet received by every subscriber (the client acknowledges over IPC), for DURATION_MS, then
-// drains. Two publish modes: `burst` (as fast as accepted: the window is refilled in one go whenever
+// Throughput: the three servers run at once, each with SUBSCRIBERS streams, and take turns in short
+// slices (SLICES × SLICE_MS per server and mode, the order rotating), so that changes in the machine's
+// load hit all three alike. In a slice the server publishes as fast as it may while at most WINDOW
+// events are not yet received by every subscriber (the client acknowledges over IPC); then the client
+// waits until every subscriber has every event and checks each one's count and last id (or the run
+// fails). Two publish modes: `burst` (as fast as accepted: the window is refilled in one go whenever
 // acknowledgements free it; several events share a tick, so write coalescing counts) and `tick` (paced:
-// one publish per macrotask, so no two events can share a write: pure per-event fan-out cost). Every subscriber must receive every event,
-// and the last id must match, or the run fails.
-// Memory: IDLE_SUBSCRIBERS idle streams; RSS and heap (after gc) before and after connecting.
+// one publish per macrotask, so no two events share a write: the bare per-event fan-out cost).
+// Memory: IDLE_SUBSCRIBERS idle streams on a fresh server; RSS and heap (after gc) before and after.
 import { type ChildProcess, execSync, fork } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,17 +21,16 @@ import { fmt, printTable, saveResults } from './lib/results.ts'
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const SUBSCRIBERS = env('SUBSCRIBERS', 1000)
 const IDLE_SUBSCRIBERS = env('IDLE_SUBSCRIBERS', 5000)
-const DURATION_MS = env('DURATION_MS', 4000)
+const SLICE_MS = env('SLICE_MS', 400)
+const SLICES = env('SLICES', 10)
 const WINDOW = env('WINDOW', 64)
-const ROUNDS = env('ROUNDS', 3)
 const CONNECT_CONCURRENCY = 200
 const MAX_EVENTS = 1_000_000 // bound on events per run, whatever the speed
 const DRAIN_TIMEOUT_MS = 30_000
 const KINDS: ServerKind[] = ['hand', 'herald', 'better']
-// For profiling one side: SERVER_PROF_DIR=dir writes a .cpuprofile per server process there,
-// ONLY=herald runs only those kinds' throughput (the ratio tables then need all three).
+// For profiling: SERVER_PROF_DIR=dir writes a .cpuprofile per server process there.
+// RESULTS_NAME=fanout-tick saves under another name (default fanout).
 const PROF_DIR = process.env.SERVER_PROF_DIR
-const ONLY = process.env.ONLY?.split(',') as ServerKind[] | undefined
 const LABEL: Record<ServerKind, string> = {
   hand: 'hand-written node:http',
   herald: 'Herald (hub + node sink)',
@@ -37,9 +38,9 @@ const LABEL: Record<ServerKind, string> = {
 }
 const MODES = (process.env.MODES?.split(',') ?? ['burst', 'tick']) as PublishMode[]
 
-// Two sockets per stream would be the client's and the server's, but they live in different processes.
+// One descriptor per stream in each process; the client holds the three servers' streams at once.
 const fdLimit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim())
-const needed = Math.max(SUBSCRIBERS, IDLE_SUBSCRIBERS) + 200
+const needed = Math.max(3 * SUBSCRIBERS, IDLE_SUBSCRIBERS) + 200
 if (Number.isFinite(fdLimit) && fdLimit < needed) {
   throw new Error(`ulimit -n is ${fdLimit}; this bench needs ${needed} descriptors per process (raise it)`)
 }
@@ -150,12 +151,11 @@ function closeAll(streams: CountingStream[]): void {
   for (const s of streams) s.socket.destroy()
 }
 
-interface ThroughputResult {
+interface Slice {
   kind: ServerKind
   mode: PublishMode
-  round: number
-  subscribers: number
-  published: number
+  slice: number
+  events: number
   delivered: number
   wallMs: number
   eventsPerSecond: number
@@ -163,82 +163,90 @@ interface ThroughputResult {
   cpuMicrosPerEvent: number
 }
 
-/** One server process per kind and round: connect SUBSCRIBERS once, then one measured run per mode. */
-async function throughput(kind: ServerKind, round: number): Promise<ThroughputResult[]> {
-  const server = new ServerProcess(kind)
-  try {
-    const { port } = await server.next('listening')
-    // Smallest event count every subscriber has reached, kept incrementally:
-    // reached[k] = subscribers that have received at least k events.
-    const reached = new Int32Array(MAX_EVENTS + 2)
-    let minimum = 0
-    let ackScheduled = false
-    let onMinimum: (() => void) | undefined
-    const streams = await connect(port, SUBSCRIBERS, (s, before) => {
-      const upTo = Math.min(s.events, MAX_EVENTS + 1)
-      for (let k = before + 1; k <= upTo; k++) reached[k]!++
-      if (reached[minimum + 1] === SUBSCRIBERS) {
-        while (reached[minimum + 1] === SUBSCRIBERS) minimum++
-        if (!ackScheduled) {
-          ackScheduled = true
-          setImmediate(() => {
-            ackScheduled = false
-            server.send({ type: 'ack', seq: minimum })
-            onMinimum?.()
-          })
-        }
-      }
+/** One server process and its SUBSCRIBERS client streams, kept for all slices. */
+class Fleet {
+  private constructor(
+    readonly kind: ServerKind,
+    readonly server: ServerProcess,
+  ) {}
+  streams: CountingStream[] = []
+  // Smallest event count every subscriber has reached, kept incrementally:
+  // reached[k] = subscribers that have received at least k events.
+  private readonly reached = new Int32Array(MAX_EVENTS + 2)
+  private minimum = 0
+  private ackScheduled = false
+  private onMinimum: (() => void) | undefined
+  private published = 0
+
+  static async open(kind: ServerKind): Promise<Fleet> {
+    const fleet = new Fleet(kind, new ServerProcess(kind))
+    const { port } = await fleet.server.next('listening')
+    fleet.streams = await connect(port, SUBSCRIBERS, (s, before) => fleet.onEvents(s, before))
+    await waitForCount(fleet.server, SUBSCRIBERS)
+    return fleet
+  }
+
+  private onEvents(s: CountingStream, before: number): void {
+    const upTo = Math.min(s.events, MAX_EVENTS + 1)
+    for (let k = before + 1; k <= upTo; k++) this.reached[k]!++
+    if (this.reached[this.minimum + 1] !== SUBSCRIBERS) return
+    while (this.reached[this.minimum + 1] === SUBSCRIBERS) this.minimum++
+    if (this.ackScheduled) return
+    this.ackScheduled = true
+    setImmediate(() => {
+      this.ackScheduled = false
+      this.server.send({ type: 'ack', seq: this.minimum })
+      this.onMinimum?.()
     })
-    await waitForCount(server, SUBSCRIBERS)
-    const results: ThroughputResult[] = []
-    let publishedBefore = 0
-    for (const mode of MODES) {
-      const start = performance.now()
-      server.send({ type: 'run', window: WINDOW, mode })
-      await new Promise((r) => setTimeout(r, DURATION_MS))
-      const { published } = await server.ask({ type: 'stop' }, 'stopped')
-      if (published > MAX_EVENTS) throw new Error(`published ${published} > ${MAX_EVENTS}`)
-      await withTimeout(
-        new Promise<void>((resolve) => {
-          onMinimum = () => {
-            if (minimum >= published) resolve()
-          }
-          onMinimum()
-        }),
-        DRAIN_TIMEOUT_MS,
-        `every subscriber receiving ${published} events (slowest at ${minimum})`,
-      )
-      onMinimum = undefined
-      const wallMs = performance.now() - start
-      const report = await server.ask({ type: 'report' }, 'report')
-      // Every subscriber got exactly every event, the last one last.
-      for (const s of streams) {
-        if (s.events !== published)
-          throw new Error(`${kind}: a subscriber got ${s.events} of ${published} events`)
-        if (s.lastId() !== `bench-${published}`) {
-          throw new Error(`${kind}: last id ${s.lastId()}, expected bench-${published}`)
+  }
+
+  /** One measured slice: publish for SLICE_MS, then wait until every subscriber has every event. */
+  async slice(mode: PublishMode, index: number): Promise<Slice> {
+    const start = performance.now()
+    this.server.send({ type: 'run', window: WINDOW, mode })
+    await new Promise((r) => setTimeout(r, SLICE_MS))
+    const { published } = await this.server.ask({ type: 'stop' }, 'stopped')
+    if (published > MAX_EVENTS) throw new Error(`${this.kind}: published ${published} > ${MAX_EVENTS}`)
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        this.onMinimum = () => {
+          if (this.minimum >= published) resolve()
         }
+        this.onMinimum()
+      }),
+      DRAIN_TIMEOUT_MS,
+      `${this.kind}: every subscriber receiving ${published} events (slowest at ${this.minimum})`,
+    )
+    this.onMinimum = undefined
+    const wallMs = performance.now() - start
+    const report = await this.server.ask({ type: 'report' }, 'report')
+    // Every subscriber got exactly every event, the last one last.
+    for (const s of this.streams) {
+      if (s.events !== published)
+        throw new Error(`${this.kind}: a subscriber got ${s.events} of ${published} events`)
+      if (s.lastId() !== `bench-${published}`) {
+        throw new Error(`${this.kind}: last id ${s.lastId()}, expected bench-${published}`)
       }
-      const events = published - publishedBefore
-      publishedBefore = published
-      const delivered = events * SUBSCRIBERS
-      results.push({
-        kind,
-        mode,
-        round,
-        subscribers: SUBSCRIBERS,
-        published: events,
-        delivered,
-        wallMs,
-        eventsPerSecond: delivered / (wallMs / 1000),
-        serverCpuMicros: report.cpuMicros,
-        cpuMicrosPerEvent: report.cpuMicros / delivered,
-      })
     }
-    closeAll(streams)
-    return results
-  } finally {
-    await server.stop()
+    const events = published - this.published
+    this.published = published
+    const delivered = events * SUBSCRIBERS
+    return {
+      kind: this.kind,
+      mode,
+      slice: index,
+      events,
+      delivered,
+      wallMs,
+      eventsPerSecond: delivered / (wallMs / 1000),
+      serverCpuMicros: report.cpuMicros,
+      cpuMicrosPerEvent: report.cpuMicros / delivered,
+    }
+  }
+
+  async close(): Promise<void> {
+    closeAll(this.streams)
+    await this.server.stop()
   }
 }
 
@@ -289,25 +297,33 @@ const median = (xs: number[]) => {
 
 const startedAt = Date.now()
 console.log(
-  `fanout: ${SUBSCRIBERS} subscribers, ${DURATION_MS} ms per run, window ${WINDOW}, ${ROUNDS} rounds; ` +
-    `memory at ${IDLE_SUBSCRIBERS} idle subscribers; ulimit -n ${fdLimit}`,
+  `fanout: ${SUBSCRIBERS} subscribers per server, ${SLICES} slices of ${SLICE_MS} ms per server and mode, ` +
+    `window ${WINDOW}; memory at ${IDLE_SUBSCRIBERS} idle subscribers; ulimit -n ${fdLimit}`,
 )
-const runs: ThroughputResult[] = []
-for (let round = 1; round <= ROUNDS; round++) {
-  // Rotate the order each round so no implementation always runs first (or last) on a warm machine.
-  const order = KINDS.map((_, i) => KINDS[(i + round - 1) % KINDS.length]!)
-  for (const kind of order) {
-    if (ONLY && !ONLY.includes(kind)) continue
-    for (const r of await throughput(kind, round)) {
-      runs.push(r)
+const fleets: Fleet[] = []
+const slices: Slice[] = []
+try {
+  for (const kind of KINDS) fleets.push(await Fleet.open(kind))
+  for (const mode of MODES) {
+    for (let i = 0; i < SLICES; i++) {
+      // Rotate the order each slice so no server always runs first (or last) in a cycle.
+      for (let k = 0; k < fleets.length; k++)
+        slices.push(await fleets[(k + i) % fleets.length]!.slice(mode, i))
+    }
+    for (const kind of KINDS) {
+      const mine = slices.filter((s) => s.kind === kind && s.mode === mode)
+      const delivered = mine.reduce((a, s) => a + s.delivered, 0)
+      const wall = mine.reduce((a, s) => a + s.wallMs, 0)
+      const cpu = mine.reduce((a, s) => a + s.serverCpuMicros, 0)
       console.log(
-        `  round ${round} ${r.mode.padEnd(5)} ${LABEL[kind].padEnd(26)} ${fmt(r.eventsPerSecond).padStart(11)} events/s` +
-          `  ${fmt(r.cpuMicrosPerEvent, 3)} µs CPU/event  (${r.published} events each)`,
+        `  ${mode.padEnd(5)} ${LABEL[kind].padEnd(26)} ${fmt(delivered / (wall / 1000)).padStart(11)} events/s` +
+          `  ${fmt(cpu / delivered, 3)} µs CPU/event  (${fmt(delivered / SUBSCRIBERS)} events in ${SLICES} slices)`,
       )
     }
   }
+} finally {
+  for (const f of fleets) await f.close()
 }
-if (ONLY) process.exit(0)
 const mem: MemoryResult[] = []
 for (const kind of KINDS) {
   const m = await memory(kind)
@@ -317,18 +333,46 @@ for (const kind of KINDS) {
   )
 }
 
-type Summary = { kind: ServerKind; mode: PublishMode; eventsPerSecond: number; cpuMicrosPerEvent: number }
+type Summary = {
+  kind: ServerKind
+  mode: PublishMode
+  eventsPerSecond: number
+  cpuMicrosPerEvent: number
+  /** Range over slices. */
+  eventsPerSecondRange: [number, number]
+  cpuMicrosPerEventRange: [number, number]
+}
 const summary: Summary[] = []
 for (const mode of MODES) {
   for (const kind of KINDS) {
-    const mine = runs.filter((r) => r.kind === kind && r.mode === mode)
+    const mine = slices.filter((s) => s.kind === kind && s.mode === mode)
+    const delivered = mine.reduce((a, s) => a + s.delivered, 0)
+    const eps = mine.map((s) => s.eventsPerSecond)
+    const cpe = mine.map((s) => s.cpuMicrosPerEvent)
     summary.push({
       kind,
       mode,
-      eventsPerSecond: median(mine.map((r) => r.eventsPerSecond)),
-      cpuMicrosPerEvent: median(mine.map((r) => r.cpuMicrosPerEvent)),
+      eventsPerSecond: delivered / (mine.reduce((a, s) => a + s.wallMs, 0) / 1000),
+      cpuMicrosPerEvent: mine.reduce((a, s) => a + s.serverCpuMicros, 0) / delivered,
+      eventsPerSecondRange: [Math.min(...eps), Math.max(...eps)],
+      cpuMicrosPerEventRange: [Math.min(...cpe), Math.max(...cpe)],
     })
   }
+}
+/** Per-slice ratio of `kind` to `peer` (the slices of one cycle ran back to back): median, min, max. */
+function pairedRatio(
+  kind: ServerKind,
+  peer: ServerKind,
+  mode: PublishMode,
+  key: 'eventsPerSecond' | 'cpuMicrosPerEvent',
+) {
+  const ratios: number[] = []
+  for (let i = 0; i < SLICES; i++) {
+    const a = slices.find((s) => s.kind === kind && s.mode === mode && s.slice === i)
+    const b = slices.find((s) => s.kind === peer && s.mode === mode && s.slice === i)
+    if (a && b) ratios.push(a[key] / b[key])
+  }
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) }
 }
 const get = (kind: ServerKind, mode: PublishMode) => summary.find((s) => s.kind === kind && s.mode === mode)!
 const memOf = (kind: ServerKind) => mem.find((m) => m.kind === kind)!
@@ -336,7 +380,7 @@ const memOf = (kind: ServerKind) => mem.find((m) => m.kind === kind)!
 for (const mode of MODES) {
   console.log(
     `\nthroughput, ${mode} mode (${mode === 'tick' ? 'paced: one publish per macrotask' : 'as fast as accepted: window refilled at once'}),` +
-      ` ${SUBSCRIBERS} subscribers, median of ${ROUNDS}:\n`,
+      ` ${SUBSCRIBERS} subscribers, ${SLICES} slices of ${SLICE_MS} ms each:\n`,
   )
   const hand = get('hand', mode)
   const better = get('better', mode)
@@ -363,6 +407,13 @@ for (const mode of MODES) {
       ]
     }),
   ])
+  for (const peer of ['hand', 'better'] as const) {
+    const r = pairedRatio('herald', peer, mode, 'eventsPerSecond')
+    console.log(
+      `  Herald / ${LABEL[peer]} events/s, slice by slice: median ${fmt(r.median, 2)}×` +
+        ` (${fmt(r.min, 2)}–${fmt(r.max, 2)})`,
+    )
+  }
 }
 console.log(
   `\nmemory per idle subscriber at ${IDLE_SUBSCRIBERS} (after gc, delta over the warmed-up server):\n`,
@@ -389,6 +440,9 @@ const targets = MODES.map((mode) => ({
   mode,
   throughputVsHand: get('herald', mode).eventsPerSecond / get('hand', mode).eventsPerSecond,
   throughputVsBetter: get('herald', mode).eventsPerSecond / get('better', mode).eventsPerSecond,
+  pairedVsHand: pairedRatio('herald', 'hand', mode, 'eventsPerSecond'),
+  pairedVsBetter: pairedRatio('herald', 'better', mode, 'eventsPerSecond'),
+  cpuVsHand: pairedRatio('herald', 'hand', mode, 'cpuMicrosPerEvent'),
 }))
 const memoryVsHand = memOf('herald').rssPerSubscriber / memOf('hand').rssPerSubscriber
 console.log('\ntargets (issue 3):')
@@ -401,12 +455,12 @@ for (const t of targets) {
 console.log(
   `  Herald ≤ 1.1× hand-written memory per subscriber (RSS): ${fmt(memoryVsHand, 2)}× ${memoryVsHand <= 1.1 ? 'met' : 'MISSED'}`,
 )
-const path = saveResults('fanout', {
-  config: { SUBSCRIBERS, IDLE_SUBSCRIBERS, DURATION_MS, WINDOW, ROUNDS, fdLimit },
+const path = saveResults(process.env.RESULTS_NAME ?? 'fanout', {
+  config: { SUBSCRIBERS, IDLE_SUBSCRIBERS, SLICE_MS, SLICES, WINDOW, fdLimit },
   summary,
   targets: { throughput: targets, memoryVsHand },
   memory: mem,
-  runs,
+  slices,
   elapsedMs: Date.now() - startedAt,
 })
 console.log(`\nraw results: ${path} (${fmt((Date.now() - startedAt) / 1000, 1)} s)`)

@@ -49,16 +49,13 @@ if (fanout) {
   }
   const c = fanout.config
   out.push(
-    `### fanout (${machine(fanout.machine)}; ${c.SUBSCRIBERS} subscribers, window ${c.WINDOW}, ${c.DURATION_MS} ms per run, median of ${c.ROUNDS} rounds)`,
+    `### fanout (${machine(fanout.machine)}; ${c.SUBSCRIBERS} subscribers per server, window ${c.WINDOW}, ${c.SLICES} slices of ${c.SLICE_MS} ms per server and mode)`,
     '',
   )
   for (const mode of ['burst', 'tick']) {
     const get = (kind: string) => fanout.summary.find((s: Json) => s.kind === kind && s.mode === mode)
     if (!get('hand')) continue
-    const range = (kind: string, key: string) => {
-      const v = fanout.runs.filter((r: Json) => r.kind === kind && r.mode === mode).map((r: Json) => r[key])
-      return `${fmt(Math.min(...v), key === 'eventsPerSecond' ? 0 : 2)}–${fmt(Math.max(...v), key === 'eventsPerSecond' ? 0 : 2)}`
-    }
+    const range = (r: [number, number], digits: number) => `${fmt(r[0], digits)}–${fmt(r[1], digits)}`
     out.push(
       mode === 'burst' ? '**burst** (as fast as accepted)' : '**tick** (paced: one publish per macrotask)',
       '',
@@ -67,25 +64,33 @@ if (fanout) {
       table([
         [
           'server',
-          'delivered events/s (range)',
+          'delivered events/s (slice range)',
           'vs hand-written',
           'vs better-sse',
-          'server CPU µs/event (range)',
+          'server CPU µs/event (slice range)',
           'vs hand-written',
           'vs better-sse',
         ],
         ...['hand', 'herald', 'better'].map((kind) => [
           label[kind]!,
-          `${fmt(get(kind).eventsPerSecond)} (${range(kind, 'eventsPerSecond')})`,
+          `${fmt(get(kind).eventsPerSecond)} (${range(get(kind).eventsPerSecondRange, 0)})`,
           x(get(kind).eventsPerSecond / get('hand').eventsPerSecond),
           x(get(kind).eventsPerSecond / get('better').eventsPerSecond),
-          `${fmt(get(kind).cpuMicrosPerEvent, 2)} (${range(kind, 'cpuMicrosPerEvent')})`,
+          `${fmt(get(kind).cpuMicrosPerEvent, 2)} (${range(get(kind).cpuMicrosPerEventRange, 2)})`,
           x(get(kind).cpuMicrosPerEvent / get('hand').cpuMicrosPerEvent),
           x(get(kind).cpuMicrosPerEvent / get('better').cpuMicrosPerEvent),
         ]),
       ]),
       '',
     )
+    const t = fanout.targets.throughput.find((r: Json) => r.mode === mode)
+    if (t?.pairedVsHand) {
+      const p = (r: Json) => `median ${x(r.median)} (${x(r.min)}–${x(r.max)})`
+      out.push(
+        `Slice by slice (the three servers' slices of one cycle run back to back): Herald's events/s ${p(t.pairedVsHand)} the hand-written server's and ${p(t.pairedVsBetter)} better-sse's; its CPU per event ${p(t.cpuVsHand)} the hand-written server's.`,
+        '',
+      )
+    }
   }
   const mem = (kind: string) => fanout.memory.find((m: Json) => m.kind === kind)
   if (mem('hand')) {
