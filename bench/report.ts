@@ -19,8 +19,9 @@ const table = (rows: string[][]) =>
     `|${rows[0]!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
     ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
   ].join('\n')
-const machine = (m: { date: string; node: string; cpu: string; cores: number }) =>
-  `${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} × ${m.cpu}`
+const machine = (m: { date: string; node: string; cpu: string; cores: number; loadAverage?: number[] }) =>
+  `${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} × ${m.cpu}` +
+  (m.loadAverage ? `, load average ${m.loadAverage.join(' / ')}` : '')
 
 const out: string[] = []
 const encode = load('encode')

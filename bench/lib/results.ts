@@ -15,6 +15,8 @@ export function machine() {
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     memoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    /** 1, 5 and 15 minute load averages when the run ended: how busy the machine was with other work. */
+    loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
   }
 }
 
