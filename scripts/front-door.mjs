@@ -48,6 +48,7 @@ const pn = (...args) => run(pnpm, [...pre, ...args])
 
 // A corepack shim on PATH must not refuse to run because of the `packageManager` field.
 process.env.COREPACK_ENABLE_STRICT = '0'
+process.env.TURBO_TELEMETRY_DISABLED = '1'
 let code = await pn('install', '--frozen-lockfile', '--reporter=append-only')
 if (code !== 0) process.exit(code)
 
