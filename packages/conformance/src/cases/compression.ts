@@ -5,7 +5,8 @@ import { ACCEPT_ALL_ENCODINGS } from './util.js'
 
 /** Each event decodable within this many milliseconds of its publish. */
 export const EVENT_WITHIN_MS = 100
-// Past this, the event is not late but stuck in a buffer: fail at once, without a retry.
+// Past this, the event is not late but stuck in a buffer: fail at once, without a retry (only a slow
+// event, which a loaded machine can explain, is measured again).
 const STUCK_MS = 2000
 const EVENTS = 5
 
@@ -25,13 +26,10 @@ async function measure(ctx: CaseContext): Promise<number[]> {
       const event = await stream
         .waitFor(`event ${i + 1}`, () => stream.events.find((e) => e.data === data), STUCK_MS)
         .catch(() => {
-          throw Object.assign(
-            new Error(
-              `event ${i + 1} of ${EVENTS} was not decodable ${STUCK_MS} ms after publish ` +
-                `(Content-Encoding: ${coding}, ${stream.bytes} decoded bytes so far): the compressor buffers ` +
-                'the stream; send Cache-Control: no-transform or flush after every event',
-            ),
-            { stuck: true },
+          throw new Error(
+            `event ${i + 1} of ${EVENTS} was not decodable ${STUCK_MS} ms after publish ` +
+              `(Content-Encoding: ${coding}, ${stream.bytes} decoded bytes so far): the compressor buffers ` +
+              'the stream; send Cache-Control: no-transform or flush after every event',
           )
         })
       latencies.push(event.at - sent)
@@ -41,9 +39,12 @@ async function measure(ctx: CaseContext): Promise<number[]> {
   }
   const worst = Math.max(...latencies)
   if (worst > EVENT_WITHIN_MS) {
-    throw new Error(
-      `an event took ${worst.toFixed(0)} ms from publish to decodable (limit ${EVENT_WITHIN_MS} ms, ` +
-        `Content-Encoding: ${coding}): ${latencies.map((l) => l.toFixed(0)).join(', ')} ms`,
+    throw Object.assign(
+      new Error(
+        `an event took ${worst.toFixed(0)} ms from publish to decodable (limit ${EVENT_WITHIN_MS} ms, ` +
+          `Content-Encoding: ${coding}): ${latencies.map((l) => l.toFixed(0)).join(', ')} ms`,
+      ),
+      { slow: true },
     )
   }
   ctx.note(
@@ -64,7 +65,7 @@ export const compressionPerEvent: ConformanceCase = {
         await measure(ctx)
         return
       } catch (error) {
-        if ((error as { stuck?: boolean }).stuck || attempt === 3) throw error
+        if (!(error as { slow?: boolean }).slow || attempt === 3) throw error
         ctx.note(`attempt ${attempt}: ${(error as Error).message}`)
       }
     }
