@@ -19,9 +19,17 @@ const table = (rows: string[][]) =>
     `|${rows[0]!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
     ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
   ].join('\n')
-const machine = (m: { date: string; node: string; cpu: string; cores: number; loadAverage?: number[] }) =>
+const machine = (m: {
+  date: string
+  node: string
+  cpu: string
+  cores: number
+  loadAverage?: number[]
+  commit?: string
+}) =>
   `${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} × ${m.cpu}` +
-  (m.loadAverage ? `, load average ${m.loadAverage.join(' / ')}` : '')
+  (m.loadAverage ? `, load average ${m.loadAverage.join(' / ')}` : '') +
+  (m.commit ? `, commit ${m.commit}` : '')
 
 const out: string[] = []
 const encode = load('encode')

@@ -1,9 +1,27 @@
+import { type ExecSyncOptionsWithStringEncoding, execSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
+
+/** The commit measured (with `+` when packages/ or apps/ had uncommitted changes), or undefined outside git. */
+function commit(): string | undefined {
+  try {
+    const options: ExecSyncOptionsWithStringEncoding = {
+      cwd: join(resultsDir, '..', '..'),
+      stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+    }
+    const head = execSync('git rev-parse --short HEAD', options).trim()
+    // Changes to what is measured (packages and apps) that are not committed yet.
+    const dirty = execSync('git status --porcelain -- packages apps', options)
+    return dirty.length > 0 ? `${head}+` : head
+  } catch {
+    return undefined
+  }
+}
 
 /** The machine a run happened on, stored with every result so figures are never read out of context. */
 export function machine() {
@@ -17,6 +35,7 @@ export function machine() {
     memoryMiB: Math.round(os.totalmem() / 2 ** 20),
     /** 1, 5 and 15 minute load averages when the run ended: how busy the machine was with other work. */
     loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
+    commit: commit(),
   }
 }
 
