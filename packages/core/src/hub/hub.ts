@@ -23,10 +23,9 @@ import { checkTopics } from './topics.js'
 /** Retry-After (seconds) for refusals over a subscriber limit. */
 const LIMIT_RETRY_AFTER_SECONDS = 5
 
-// Frames that one subscriber's ready events are flushed in: after the current I/O callback, so every
-// publish made in the same tick leaves in one write per subscriber.
-const defer: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0)
+// Queued frames are flushed when the current task's synchronous code is done (a microtask): every publish
+// made in that run leaves in one write per subscriber, and no event waits for another loop iteration.
+const defer: (fn: () => void) => void = (fn) => queueMicrotask(fn)
 
 /** Milliseconds on a monotonic clock, as a small integer (no heap number per timestamp). */
 const clock = () => Math.floor(performance.now())
