@@ -91,8 +91,11 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
         hub,
         port: Number(base.port),
         // Checks may stop a server themselves (the browser restart); the cleanup then must not close twice.
+        // A hub the suite made is the suite's to close (its heartbeat timer would outlive the check).
         close: () => {
-          closing ??= started.close()
+          closing ??= started.close().then(async () => {
+            if (listen?.hub === undefined && !hub.closed) await hub.close()
+          })
           return closing
         },
       }
