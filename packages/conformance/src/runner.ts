@@ -115,10 +115,19 @@ export class BrowserPool {
 
   /** The shared browser, or a {@link SkipCase} (an Error when `HERALD_REQUIRE_BROWSER=1`) if there is none. */
   async get(): Promise<Browser> {
-    if (!existsSync(this.executablePath)) {
-      const reason = `Chromium not found at ${this.executablePath} (install the chromium package or set HERALD_CHROMIUM)`
+    const unavailable = (reason: string): never => {
       if (process.env.HERALD_REQUIRE_BROWSER === '1') throw new Error(`${reason}; HERALD_REQUIRE_BROWSER=1`)
       throw new SkipCase(reason)
+    }
+    if (!existsSync(this.executablePath)) {
+      unavailable(
+        `Chromium not found at ${this.executablePath} (install the chromium package or set HERALD_CHROMIUM)`,
+      )
+    }
+    try {
+      await import('playwright-core')
+    } catch {
+      unavailable('playwright-core is not installed (a peer dependency of the browser checks)')
     }
     this.launching ??= import('playwright-core').then(({ chromium }) =>
       chromium.launch({
