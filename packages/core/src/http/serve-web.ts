@@ -41,6 +41,8 @@ export async function serveWeb<Req>(
         },
       })
     }
+    // The subscriber may be registered already (a hook failed after it): release it with its stream.
+    sink.abort()
     throw error
   }
   // Some servers (srvx) send headers only with the first chunk: give them one now.

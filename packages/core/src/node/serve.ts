@@ -51,6 +51,8 @@ export async function serveNode<Req>(
       sink.end()
       return undefined
     }
+    // Headers are out: without this the response stays open (Koa with `respond = false` never ends it).
+    sink.abort?.()
     throw error
   }
 }
