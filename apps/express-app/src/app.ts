@@ -6,6 +6,13 @@ import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import { PAGE } from './page.js'
 
+/** The token `/events-private` accepts (`Authorization: Bearer <token>`); set EVENTS_TOKEN in real use. */
+const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
+
+// 401 without credentials, 403 with wrong ones; either way before any stream starts.
+const checkToken = (header: string | null | undefined) =>
+  header ? header === `Bearer ${EVENTS_TOKEN}` : ({ status: 401 } as const)
+
 /**
  * The sample app: `GET /` (demo page), `GET /events?topic=T` (SSE; repeat `topic` for several) and
  * `POST /publish` (JSON `{ topic, event?, data }` → `{ id }`).
@@ -21,6 +28,8 @@ export function buildApp(hub: Hub): Express {
 
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
   app.get('/events', sse(hub))
+  // Same stream behind a check: `Authorization: Bearer <EVENTS_TOKEN>`.
+  app.get('/events-private', sse(hub, { authorize: (req) => checkToken(req.get('authorization')) }))
 
   app.post(
     '/publish',

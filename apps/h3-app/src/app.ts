@@ -9,6 +9,13 @@ import { assertBodySize, fromNodeHandler, H3, HTTPError, html, type NodeMiddlewa
 import { serve } from 'h3/node'
 import { PAGE } from './page.js'
 
+/** The token `/events-private` accepts (`Authorization: Bearer <token>`); set EVENTS_TOKEN in real use. */
+const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
+
+// 401 without credentials, 403 with wrong ones; either way before any stream starts.
+const checkToken = (header: string | null | undefined) =>
+  header ? header === `Bearer ${EVENTS_TOKEN}` : ({ status: 401 } as const)
+
 const MAX_BODY_BYTES = 64 * 1024
 const JSON_TYPE = /^application\/json\s*(;|$)/i
 
@@ -21,6 +28,11 @@ export function buildApp(hub: Hub): H3 {
   app.get('/', () => html(raw(PAGE)))
   // One subscriber per request: topics from `?topic=` (repeatable), replay from Last-Event-ID.
   app.get('/events', sse(hub))
+  // Same stream behind a check: `Authorization: Bearer <EVENTS_TOKEN>`.
+  app.get(
+    '/events-private',
+    sse(hub, { authorize: (event) => checkToken(event.req.headers.get('authorization')) }),
+  )
   app.post('/publish', async (event) => {
     const type = event.req.headers.get('content-type')
     if (type !== null && !JSON_TYPE.test(type)) {

@@ -10,6 +10,13 @@ import { compress } from 'hono/compress'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { PAGE } from './page.js'
 
+/** The token `/events-private` accepts (`Authorization: Bearer <token>`); set EVENTS_TOKEN in real use. */
+const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
+
+// 401 without credentials, 403 with wrong ones; either way before any stream starts.
+const checkToken = (header: string | null | undefined) =>
+  header ? header === `Bearer ${EVENTS_TOKEN}` : ({ status: 401 } as const)
+
 const MAX_BODY_BYTES = 64 * 1024
 const JSON_TYPE = /^application\/json\s*(;|$)/i
 
@@ -21,6 +28,8 @@ export function buildApp(hub: Hub): Hono {
   app.get('/', (c) => c.html(PAGE))
   // One subscriber per request: topics from `?topic=` (repeatable), replay from Last-Event-ID.
   app.get('/events', sse(hub))
+  // Same stream behind a check: `Authorization: Bearer <EVENTS_TOKEN>`.
+  app.get('/events-private', sse(hub, { authorize: (c) => checkToken(c.req.header('authorization')) }))
   app.post(
     '/publish',
     bodyLimit({

@@ -8,6 +8,13 @@ import Koa from 'koa'
 import compress from 'koa-compress'
 import { PAGE } from './page.js'
 
+/** The token `/events-private` accepts (`Authorization: Bearer <token>`); set EVENTS_TOKEN in real use. */
+const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
+
+// 401 without credentials, 403 with wrong ones; either way before any stream starts.
+const checkToken = (header: string | null | undefined) =>
+  header ? header === `Bearer ${EVENTS_TOKEN}` : ({ status: 401 } as const)
+
 const MAX_BODY_BYTES = 64 * 1024
 
 /**
@@ -27,6 +34,8 @@ export function buildApp(hub: Hub): Koa {
 
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
   router.get('/events', sse(hub))
+  // Same stream behind a check: `Authorization: Bearer <EVENTS_TOKEN>`.
+  router.get('/events-private', sse(hub, { authorize: (ctx) => checkToken(ctx.get('authorization')) }))
 
   router.post('/publish', async (ctx) => {
     // `ctx.is()` needs a Content-Length or chunked body, which HTTP/2 requests may not have: compare the type.
