@@ -1,5 +1,6 @@
 import { HeraldClosedError, HeraldConfigError, HeraldEncodingError, HeraldLimitError } from '../errors.js'
 import { encodeComment, encodeEvent } from '../protocol/encode.js'
+import type { FlushableSink } from '../sink/listeners.js'
 import type {
   AdmissionRefusal,
   CloseOptions,
@@ -95,6 +96,8 @@ export function createHub(hubOptions?: HubOptions): Hub {
   let subscriberIds = 0
   let closed = false
   let closing: Promise<void> | undefined
+  /** While `close()` waits for lingering sinks: resolves it. */
+  let closeWaiter: (() => void) | undefined
   let closedRetryAfter = LIMIT_RETRY_AFTER_SECONDS
 
   let dirty: Subscriber[] = []
@@ -126,6 +129,12 @@ export function createHub(hubOptions?: HubOptions): Hub {
   const ticker = new SharedTicker(tickInterval(options.heartbeatMs, options.drainTimeoutMs), () => {
     const now = clock()
     for (const sub of all) sub.tick(now)
+    checkLingering(now)
+    if (all.size === 0 && lingering.size === 0) ticker.stop()
+  })
+
+  /** Forgets ended sinks that have sent everything, aborts those past their deadline. */
+  function checkLingering(now: number): void {
     for (const [sink, deadline] of lingering) {
       if (sink.pending === 0) lingering.delete(sink)
       else if (now >= deadline) {
@@ -133,8 +142,8 @@ export function createHub(hubOptions?: HubOptions): Hub {
         sink.abort?.()
       }
     }
-    if (all.size === 0 && lingering.size === 0) ticker.stop()
-  })
+    if (lingering.size === 0) closeWaiter?.()
+  }
 
   const context: HubContext = {
     options,
@@ -179,6 +188,13 @@ export function createHub(hubOptions?: HubOptions): Hub {
       if (sink.pending === 0 || options.drainTimeoutMs === 0) return
       lingering.set(sink, clock() + options.drainTimeoutMs)
       ticker.start()
+      // Herald's sinks say when they are done; others are polled (on the tick, or while closing).
+      const flushable = sink as Partial<FlushableSink>
+      if (typeof flushable.onFlushed === 'function') {
+        flushable.onFlushed(() => {
+          if (lingering.delete(sink) && lingering.size === 0) closeWaiter?.()
+        })
+      }
     },
     report,
   }
@@ -399,17 +415,29 @@ export function createHub(hubOptions?: HubOptions): Hub {
       closed = true
       for (const sub of [...all]) sub.close('hub-closed', final)
       closing = (async () => {
-        // Ended streams still flushing: poll briefly rather than waiting for the (slow) shared tick.
-        while (lingering.size > 0) {
-          const now = clock()
-          for (const [sink, deadline] of lingering) {
-            if (sink.pending === 0) lingering.delete(sink)
-            else if (now >= deadline) {
-              lingering.delete(sink)
-              sink.abort?.()
+        // Resolved the moment the last ended stream has sent everything (its sink says so), or a sink
+        // without that signal is seen with nothing pending, or the drain deadline aborted the last one.
+        if (lingering.size > 0) {
+          await new Promise<void>((resolve) => {
+            let timer: ReturnType<typeof setTimeout> | undefined
+            closeWaiter = () => {
+              closeWaiter = undefined
+              clearTimeout(timer)
+              resolve()
             }
-          }
-          if (lingering.size > 0) await new Promise((resolve) => setTimeout(resolve, 10))
+            const check = () => {
+              checkLingering(clock())
+              if (!closeWaiter) return
+              let next = Number.POSITIVE_INFINITY
+              let polled = false
+              for (const [sink, deadline] of lingering) {
+                next = Math.min(next, deadline)
+                if (typeof (sink as Partial<FlushableSink>).onFlushed !== 'function') polled = true
+              }
+              timer = setTimeout(check, polled ? 10 : Math.max(1, next - clock()))
+            }
+            check()
+          })
         }
         ticker.stop()
         await store?.close?.()

@@ -138,6 +138,32 @@ describe('hub lifecycle', () => {
     })
   })
 
+  it('close() resolves as soon as the reader has taken the last byte, not on a later poll', async () => {
+    hub = createHub()
+    const { sink, stream } = createWebSink()
+    hub.subscribe({ sink, topics: ['t'] })
+    hub.publish('t', { data: 'x'.repeat(64 * 1024) })
+    let resolved = false
+    const closing = hub.close().then(() => {
+      resolved = true
+    })
+    // The last event is still queued in the stream: close() waits for the reader.
+    await new Promise((r) => setImmediate(r))
+    expect(resolved).toBe(false)
+    const reader = stream.getReader()
+    let received = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      received += value.length
+    }
+    expect(received).toBeGreaterThan(64 * 1024)
+    // Within the same turn of the event loop (no timer had to fire).
+    await new Promise((r) => setImmediate(r))
+    expect(resolved).toBe(true)
+    await closing
+  })
+
   it('counts refusals by limit in metrics', () => {
     hub = createHub({ maxSubscribers: 2, maxSubscribersPerClient: 1 })
     hub.subscribe({ sink: createWebSink().sink, topics: ['t'], clientKey: 'a' })

@@ -56,4 +56,37 @@ describe('serveNode over HTTP/2 (h2c)', () => {
     process.off('warning', onWarning)
     expect(warnings.filter((w) => /connection|transfer-encoding/i.test(w))).toEqual([])
   })
+
+  it('hub.close() resolves once the ended HTTP/2 stream has sent its last bytes, without polling', async () => {
+    hub = createHub({ epoch: 'h2' })
+    const h = hub
+    const server = createServer((req, res: Http2ServerResponse) => {
+      void serveNode(h, {}, req, requestInfo(req as never), res)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+    close = () =>
+      new Promise((r) => {
+        client.destroy()
+        server.close(() => r())
+      })
+    const req = client.request({ ':path': '/?topic=t' })
+    await new Promise((r) => req.on('response', r))
+    let received = 0
+    req.on('data', (c: Buffer) => {
+      received += c.length
+    })
+    const ended = new Promise((r) => req.on('end', r))
+    // More than the HTTP/2 flow-control window: the server cannot hand it all over at once.
+    hub.publish('t', { data: 'x'.repeat(200_000) })
+    let resolved = false
+    const closing = hub.close().then(() => {
+      resolved = true
+    })
+    await ended
+    expect(received).toBeGreaterThan(200_000)
+    await new Promise((r) => setImmediate(r))
+    expect(resolved).toBe(true)
+    await closing
+  })
 })

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
-import { SinkEvents } from '../sink/listeners.js'
+import { type FlushableSink, SinkEvents } from '../sink/listeners.js'
 import type { Sink } from '../types.js'
 
 /** A Node response as Express, Koa (`ctx.res`), @hono/node-server (`c.env.outgoing`) and srvx expose it. */
@@ -35,7 +35,7 @@ function onResponseClose(this: { [SINK]?: NodeSink }): void {
 
 // A class, not closures: one of these lives per open stream, so its size is the per-subscriber cost.
 // Extends SinkEvents rather than holding one: one object per stream instead of two.
-class NodeSink extends SinkEvents implements Sink {
+class NodeSink extends SinkEvents implements Sink, FlushableSink {
   private readonly res: NodeResponse
   private isClosed = false
   private waitingForDrain = false
@@ -96,6 +96,25 @@ class NodeSink extends SinkEvents implements Sink {
     if (typeof out.destroy === 'function') out.destroy()
     else out.stream?.destroy()
     this.fireClose()
+  }
+
+  onFlushed(listener: () => void): void {
+    const res = this.res as NodeResponse & { writableFinished?: boolean; destroyed?: boolean }
+    if (res.writableFinished || res.destroyed) {
+      listener()
+      return
+    }
+    // `finish`: the last byte went to the socket (HTTP/1.1) or the HTTP/2 stream; `close`: torn down.
+    let called = false
+    const once = () => {
+      if (called) return
+      called = true
+      res.off('finish', once)
+      res.off('close', once)
+      listener()
+    }
+    res.on('finish', once)
+    res.on('close', once)
   }
 
   /** The response closed: the client went away, or the stream finished after `end()`. */

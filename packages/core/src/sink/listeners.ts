@@ -51,6 +51,15 @@ export interface AttachableSink {
   attach(owner: SinkOwner): void
 }
 
+/**
+ * A sink that says when an ended stream has handed its last byte on (Node: the response's `finish`;
+ * web: the reader took the last chunk), so the hub need not poll `pending` while closing.
+ */
+export interface FlushableSink {
+  /** Calls `listener` once, after `end()`, when nothing written is left unsent (or the stream died). */
+  onFlushed(listener: () => void): void
+}
+
 type Listeners = (() => void) | (() => void)[] | undefined
 
 function add(current: Listeners, listener: () => void): Listeners {

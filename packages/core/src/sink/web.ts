@@ -1,5 +1,5 @@
 import type { Sink } from '../types.js'
-import { SinkEvents, type SinkOwner } from './listeners.js'
+import { type FlushableSink, SinkEvents, type SinkOwner } from './listeners.js'
 
 /** Options of `createWebSink`. */
 export interface WebSinkOptions {
@@ -11,7 +11,7 @@ export interface WebSinkOptions {
 }
 
 /** A sink whose bytes come out of `stream`; `written` counts every byte enqueued so far. */
-export interface WebSink extends Sink {
+export interface WebSink extends Sink, FlushableSink {
   readonly written: number
   abort(): void
   /** @internal The hub's fast path: the subscriber is called directly instead of through listeners. */
@@ -32,6 +32,15 @@ export function createWebSink(options: WebSinkOptions = {}): {
   let controller!: ReadableStreamDefaultController<Uint8Array>
   let closed = false
   let ended = false
+  // The stream itself is closed only once the reader took every queued byte: that moment is `flushed`.
+  let flushed = false
+  let onFlushed: (() => void) | undefined
+  const finish = () => {
+    flushed = true
+    const listener = onFlushed
+    onFlushed = undefined
+    listener?.()
+  }
   let full = false
   let written = 0
 
@@ -42,6 +51,13 @@ export function createWebSink(options: WebSinkOptions = {}): {
       },
       pull() {
         // Called when the queue fell below the high-water mark: the reader is taking bytes again.
+        if (ended) {
+          if (!flushed && controller.desiredSize === highWaterMark) {
+            controller.close()
+            finish()
+          }
+          return
+        }
         if (full) {
           full = false
           events.fireDrain()
@@ -50,6 +66,7 @@ export function createWebSink(options: WebSinkOptions = {}): {
       cancel() {
         closed = true
         events.fireClose()
+        if (!flushed) finish()
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark }),
@@ -64,8 +81,8 @@ export function createWebSink(options: WebSinkOptions = {}): {
     },
     get pending() {
       const size = controller.desiredSize
-      // null: errored (nothing will be sent); 0 after close: the queue is empty and the stream done.
-      if (size === null || (ended && size === 0)) return 0
+      // null: errored or cancelled (nothing more will be sent).
+      if (size === null || flushed) return 0
       return highWaterMark - size
     },
     write(chunk) {
@@ -77,13 +94,21 @@ export function createWebSink(options: WebSinkOptions = {}): {
       return room
     },
     attach: (owner: SinkOwner) => events.attach(owner),
+    onFlushed(listener) {
+      if (flushed) listener()
+      else onFlushed = listener
+    },
     onDrain: (l) => events.onDrain(l),
     onClose: (l) => events.onClose(l),
     end() {
       if (closed) return
       closed = true
       ended = true
-      controller.close()
+      // Closing the controller now would hide when the reader is done; `pull` closes it once drained.
+      if (controller.desiredSize === highWaterMark) {
+        controller.close()
+        finish()
+      }
       events.fireClose()
     },
     abort() {
@@ -96,6 +121,7 @@ export function createWebSink(options: WebSinkOptions = {}): {
         // Already closed and drained: nothing left to drop.
       }
       if (!wasEnded) events.fireClose()
+      if (!flushed) finish()
     },
   }
   return { sink, stream }
