@@ -208,4 +208,9 @@ export interface RequestInfo {
   /** The raw `Last-Event-ID` header as the framework gives it (Node: latin1-decoded), if any. */
   lastEventId: string | null | undefined
   remoteAddress: string | undefined
+  /**
+   * The request method. `HEAD` is answered with the stream's status and headers and no body, without
+   * subscribing. `serveNode` falls back to the Node request's method when this is left out.
+   */
+  method?: string
 }

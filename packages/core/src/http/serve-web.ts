@@ -9,7 +9,8 @@ const OPENING = encodeComment('ok')
 /**
  * Serves one event stream as a web `Response` (Hono, h3, any Fetch-style server): admission, then a
  * web sink subscribed to the hub. A refusal is a plain-text `Response` with its status and headers.
- * Aborting `init.signal` (the client went away) releases the subscriber at once.
+ * Aborting `init.signal` (the client went away) releases the subscriber at once. With `info.method`
+ * `HEAD`, the answer is the status and headers a GET would get, with no body and no subscription.
  */
 export async function serveWeb<Req>(
   hub: Hub,
@@ -21,6 +22,10 @@ export async function serveWeb<Req>(
   const admission = await admitStream(hub, options, req, info)
   if (!admission.ok) {
     return new Response(admission.body, { status: admission.status, headers: admission.headers })
+  }
+  if (info.method === 'HEAD') {
+    // What a GET would get, without the body: no subscriber, no stream kept open.
+    return new Response(null, { status: 200, headers: admission.headers })
   }
   const { sink, stream } = createWebSink()
   try {

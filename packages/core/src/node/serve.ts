@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import { HeraldClosedError, HeraldLimitError } from '../errors.js'
 import { admitStream } from '../http/admit.js'
 import type { Hub, RequestInfo, StreamOptions, Subscription } from '../types.js'
@@ -13,7 +14,8 @@ function refuseNode(res: NodeResponse, status: number, headers: Record<string, s
  * Serves one event stream on a Node response (Express `res`, Koa `ctx.res` with `ctx.respond = false`,
  * `c.env.outgoing` on @hono/node-server, `event.runtime.node.res` on srvx; HTTP/1.1 or HTTP/2).
  * A refusal writes its status, headers (with `Retry-After` for limits) and plain-text body, ends the
- * response and resolves undefined. Otherwise resolves the subscription; it ends when the client leaves.
+ * response and resolves undefined. A `HEAD` request gets the status and headers a GET would get, no body
+ * and no subscription (resolves undefined). Otherwise resolves the subscription; it ends when the client leaves.
  */
 export async function serveNode<Req>(
   hub: Hub,
@@ -36,6 +38,13 @@ export async function serveNode<Req>(
     headers['retry-after'] = String(late.retryAfterSeconds)
     delete headers['x-accel-buffering']
     refuseNode(res, late.status, headers, late.reason)
+    return undefined
+  }
+  if ((info.method ?? (res as { req?: { method?: string } }).req?.method) === 'HEAD') {
+    // What a GET would get, without the body: no subscriber, no stream kept open.
+    res.removeHeader('content-length')
+    ;(res as ServerResponse).writeHead(200, admission.headers)
+    res.end()
     return undefined
   }
   const sink = createNodeSink(res, admission.headers)

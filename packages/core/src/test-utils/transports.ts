@@ -12,6 +12,7 @@ export function requestInfo(req: IncomingMessage): RequestInfo {
     url: new URL(req.url ?? '/', 'http://localhost'),
     lastEventId: Array.isArray(header) ? header[0] : header,
     remoteAddress: req.socket.remoteAddress,
+    method: req.method,
   }
 }
 
