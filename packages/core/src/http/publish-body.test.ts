@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHub } from '../hub/hub.js'
+import { openStream, type TestStream } from '../test-utils/client.js'
+import { startServer, type TestServer } from '../test-utils/server.js'
+import { handler } from '../test-utils/transports.js'
+import type { Hub } from '../types.js'
+import { publishFromBody } from './publish-body.js'
+
+describe('publishFromBody', () => {
+  let hub: Hub | undefined
+  let server: TestServer | undefined
+  afterEach(async () => {
+    await server?.close()
+    await hub?.close()
+    server = hub = undefined
+  })
+
+  const invalid: [string, unknown, RegExp][] = [
+    ['a body that is not an object', 'data', /body must be a JSON object/],
+    ['null', null, /body must be a JSON object/],
+    ['an array', [{ topic: 't', data: 'x' }], /body must be a JSON object/],
+    ['an id', { topic: 't', data: 'x', id: '7' }, /id is assigned by the hub/],
+    ['an unknown field', { topic: 't', data: 'x', retry: 5 }, /unknown field "retry"/],
+    ['a missing topic', { data: 'x' }, /topic is required/],
+    ['a topic that is not a string', { topic: 1, data: 'x' }, /topic is required and must be a string/],
+    ['a missing data', { topic: 't' }, /data is required/],
+    ['an event that is not a string', { topic: 't', event: 3, data: 'x' }, /event must be a string/],
+    ['an event with a line break', { topic: 't', event: 'a\nb', data: 'x' }, /event/],
+    ['an empty topic', { topic: '', data: 'x' }, /topic/],
+  ]
+  for (const [what, body, reason] of invalid) {
+    it(`refuses ${what} with 400 and publishes nothing`, () => {
+      hub = createHub()
+      const outcome = publishFromBody(hub, body)
+      expect(outcome.status).toBe(400)
+      expect((outcome.body as { error: string }).error).toMatch(reason)
+      expect(hub.metrics().published).toBe(0)
+    })
+  }
+
+  it('answers 503 on a closed hub', async () => {
+    hub = createHub()
+    await hub.close()
+    const outcome = publishFromBody(hub, { topic: 't', data: 'x' })
+    expect(outcome.status).toBe(503)
+    expect((outcome.body as { error: string }).error).toMatch(/closed/)
+  })
+
+  it('delivers a valid publish to a real subscriber, and an invalid one to nobody', async () => {
+    hub = createHub({ epoch: 'pb' })
+    server = await startServer(handler('node', hub))
+    const stream: TestStream = await openStream(`${server.url}/?topic=news`)
+    expect(publishFromBody(hub, { topic: 'news', event: 'a\nb', data: 'bad' }).status).toBe(400)
+    expect(publishFromBody(hub, { topic: 'news', data: 'bad', id: 'pb-9' }).status).toBe(400)
+    expect(publishFromBody(hub, { topic: 'news', event: 'headline', data: 'hello' })).toEqual({
+      status: 200,
+      body: { id: 'pb-1' },
+    })
+    expect(publishFromBody(hub, { topic: 'news', data: 'plain' })).toEqual({
+      status: 200,
+      body: { id: 'pb-2' },
+    })
+    const events = await stream.waitForEvents(2)
+    expect(events.map(({ id, event, data }) => ({ id, event, data }))).toEqual([
+      { id: 'pb-1', event: 'headline', data: 'hello' },
+      { id: 'pb-2', event: undefined, data: 'plain' },
+    ])
+    expect(stream.text).not.toContain('bad')
+    expect(hub.metrics().published).toBe(2)
+    stream.close()
+  })
+})
