@@ -56,6 +56,16 @@ export class FrameQueue {
     if (this.head === this.tail) this.reset()
   }
 
+  /** Removes and returns the only queued frame (call with `length === 1`): the paced fast path. */
+  takeOnly(): QueueEntry {
+    const entry = this.items[this.head]!
+    this.items[this.head] = undefined
+    this.head = 0
+    this.tail = 0
+    this.bytes = 0
+    return entry
+  }
+
   /** Removes and returns the oldest frame. */
   shift(): QueueEntry | undefined {
     if (this.head === this.tail) return undefined

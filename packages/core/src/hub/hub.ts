@@ -100,14 +100,18 @@ export function createHub(hubOptions?: HubOptions): Hub {
   let closeWaiter: (() => void) | undefined
   let closedRetryAfter = LIMIT_RETRY_AFTER_SECONDS
 
+  // Two lists, swapped at each flush and reused: no array grows from scratch per publish.
   let dirty: Subscriber[] = []
+  let spare: Subscriber[] = []
   let flushScheduled = false
   const flushAll = () => {
     flushScheduled = false
     const list = dirty
-    dirty = []
+    dirty = spare
     const now = clock()
-    for (const sub of list) sub.flush(now)
+    for (let i = 0; i < list.length; i++) list[i]!.flush(now)
+    list.length = 0
+    spare = list
   }
 
   const report = (error: unknown) => {

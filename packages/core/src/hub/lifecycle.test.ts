@@ -59,6 +59,31 @@ describe('hub lifecycle', () => {
     for (const s of streams) await s.cancel()
   })
 
+  it('paced publishes go to a sink with room as they are, without asking it for its pending bytes', async () => {
+    hub = createHub()
+    const { sink, stream } = createWebSink()
+    const reader = stream.getReader()
+    let pendingReads = 0
+    const pending = Object.getOwnPropertyDescriptor(sink, 'pending')!.get!.bind(sink)
+    // Instrumentation: count budget checks that read the sink's pending bytes.
+    Object.defineProperty(sink, 'pending', {
+      get() {
+        pendingReads++
+        return pending()
+      },
+    })
+    hub.subscribe({ sink, topics: ['t'] })
+    for (let i = 1; i <= 3; i++) {
+      hub.publish('t', { data: `e${i}` })
+      const { value } = await reader.read()
+      expect(new TextDecoder().decode(value)).toMatch(new RegExp(`^id: .*\\ndata: e${i}\\n\\n$`))
+      await new Promise((r) => setImmediate(r))
+    }
+    expect(pendingReads).toBe(0)
+    expect(hub.metrics().delivered).toBe(3)
+    await reader.cancel()
+  })
+
   it('runs one shared timer however many subscribers there are, and none when idle', async () => {
     const intervals = countIntervals()
     try {

@@ -50,6 +50,11 @@ export class Subscriber implements Subscription, SinkOwner {
   private blockedSince = 0
   private pendingAtCheck = 0
   lastWriteAt: number
+  /**
+   * An event at most this large fits the budget whenever the queue is empty and the sink is not full
+   * (then the sink holds less than its high-water mark): no need to read `pending`. -1: always check.
+   */
+  private readonly fastRoom: number = -1
   // The `closed` promise is made on first use: most subscriptions are never awaited.
   private reason: CloseReason | undefined
   private closedPromise: Promise<CloseReason> | undefined
@@ -64,8 +69,11 @@ export class Subscriber implements Subscription, SinkOwner {
   ) {
     this.lastWriteAt = hub.now
     const attachable = sink as unknown as Partial<AttachableSink>
-    if (typeof attachable.attach === 'function') attachable.attach(this)
-    else {
+    if (typeof attachable.attach === 'function') {
+      attachable.attach(this)
+      const hwm = attachable.highWaterMark
+      if (typeof hwm === 'number') this.fastRoom = hub.options.budgetBytes - hwm
+    } else {
       sink.onDrain(() => this.onSinkDrain())
       sink.onClose(() => this.onSinkClose())
     }
@@ -111,6 +119,14 @@ export class Subscriber implements Subscription, SinkOwner {
       return
     }
     this.lastSeq = entry.seq
+    const queue = this.queue
+    if (queue.length === 0 && !this.blocked && entry.bytes.length <= this.fastRoom) {
+      // The paced case: nothing queued and the sink has room, so the budget holds without asking it.
+      if (queue === NO_QUEUE) this.ownQueue().push(entry)
+      else queue.push(entry)
+      if (!this.scheduled) this.hub.schedule(this)
+      return
+    }
     const { options, metrics } = this.hub
     const result = this.ownQueue().offer(entry, this.sink.pending, options.budgetBytes, options.slowConsumer)
     if (result.coalesced > 0) metrics.coalesced += result.coalesced
@@ -173,8 +189,25 @@ export class Subscriber implements Subscription, SinkOwner {
    */
   flush(now: number): void {
     this.scheduled = false
-    const { metrics, options } = this.hub
     const queue = this.queue
+    if (
+      queue.length === 1 &&
+      this.dropped === 0 &&
+      this.state === State.Live &&
+      !this.blocked &&
+      !this.sink.closed
+    ) {
+      // One event since the last write (the paced case): its shared bytes go out as they are.
+      const e = queue.takeOnly()
+      if (e.seq > 0) {
+        const metrics = this.hub.metrics
+        metrics.delivered++
+        metrics.deliveredBytes += e.bytes.length
+      }
+      this.write(e.bytes, now)
+      return
+    }
+    const { metrics, options } = this.hub
     while (this.state === State.Live && !this.blocked && !this.sink.closed && queue.length > 0) {
       const n = queue.countUpTo(this.hub.maxWriteBytes)
       let bytes = 0

@@ -37,12 +37,20 @@ function onResponseClose(this: { [SINK]?: NodeSink }): void {
 // Extends SinkEvents rather than holding one: one object per stream instead of two.
 class NodeSink extends SinkEvents implements Sink, FlushableSink {
   private readonly res: NodeResponse
+  private readonly out: Writable
+  /** `res.flush` when a compression middleware added it (before the route ran), looked up once. */
+  private readonly flushOut: boolean
+  readonly highWaterMark: number | undefined
   private isClosed = false
   private waitingForDrain = false
 
   constructor(res: NodeResponse, headers: Record<string, string>) {
     super()
     this.res = res
+    this.out = res as unknown as Writable
+    this.flushOut = typeof this.out.flush === 'function'
+    const hwm = (res as { writableHighWaterMark?: unknown }).writableHighWaterMark
+    this.highWaterMark = typeof hwm === 'number' ? hwm : undefined
     if (!res.headersSent) {
       // A length would end the stream early; Connection/Transfer-Encoding are never set (HTTP/2 rejects them).
       res.removeHeader('content-length')
@@ -64,14 +72,14 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
   }
 
   get pending(): number {
-    return (this.res as unknown as Writable).writableLength ?? 0
+    return this.out.writableLength ?? 0
   }
 
   write(chunk: Uint8Array): boolean {
     if (this.isClosed) return false
-    const out = this.res as unknown as Writable
+    const out = this.out
     const ok = out.write(chunk)
-    out.flush?.()
+    if (this.flushOut) out.flush!()
     if (!ok && !this.waitingForDrain) {
       // Listen for drain only while full: an idle stream carries no drain listener.
       this.waitingForDrain = true
@@ -92,7 +100,7 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
 
   abort(): void {
     this.isClosed = true
-    const out = this.res as unknown as Writable
+    const out = this.out
     if (typeof out.destroy === 'function') out.destroy()
     else out.stream?.destroy()
     this.fireClose()

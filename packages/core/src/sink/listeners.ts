@@ -49,6 +49,11 @@ export interface SinkOwner {
 /** A sink that can call its owner directly instead of through listeners. */
 export interface AttachableSink {
   attach(owner: SinkOwner): void
+  /**
+   * While `write` keeps returning true, `pending` stays below this many bytes: the hub can check a
+   * subscriber's budget without reading `pending` when its queue is empty (the common, paced case).
+   */
+  readonly highWaterMark?: number
 }
 
 /**

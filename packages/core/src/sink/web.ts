@@ -16,6 +16,8 @@ export interface WebSink extends Sink, FlushableSink {
   abort(): void
   /** @internal The hub's fast path: the subscriber is called directly instead of through listeners. */
   attach(owner: SinkOwner): void
+  /** @internal `pending` stays below this while `write` returns true. */
+  readonly highWaterMark: number
 }
 
 /**
@@ -93,6 +95,7 @@ export function createWebSink(options: WebSinkOptions = {}): {
       if (!room) full = true
       return room
     },
+    highWaterMark,
     attach: (owner: SinkOwner) => events.attach(owner),
     onFlushed(listener) {
       if (flushed) listener()
