@@ -20,7 +20,8 @@ type Writable = {
 /**
  * The one place Herald writes to a Node response. Sets the given headers (keeping ones set earlier,
  * such as CORS), status 200, and sends the headers at once so the client sees the stream open before
- * the first event. Each write is followed by `res.flush()` when a compression middleware added it.
+ * the first event. Each write is followed by `res.flush()` when a compression middleware added it (it must
+ * be in place when the sink is made, as middleware does before the route runs).
  * `write` returning false means full until `drain`; `close` (client gone) closes the sink.
  */
 export function createNodeSink(res: NodeResponse, headers: Record<string, string>): Sink {
