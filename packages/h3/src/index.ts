@@ -28,6 +28,7 @@ export function sse(hub: Hub, options: StreamOptions<H3Event> = {}): EventHandle
   return async (event) => {
     const info: RequestInfo = {
       url: event.url,
+      method: event.req.method,
       lastEventId: event.req.headers.get('last-event-id'),
       remoteAddress: event.req.ip,
     }

@@ -37,6 +37,7 @@ export function sse(hub: Hub, options: StreamOptions<Context> = {}): Handler {
     const env = c.env as NodeServerBindings | undefined
     const info: RequestInfo = {
       url: new URL(c.req.url),
+      method: c.req.method,
       lastEventId: c.req.header('last-event-id'),
       remoteAddress: env?.incoming?.socket?.remoteAddress,
     }

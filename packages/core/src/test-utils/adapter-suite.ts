@@ -157,6 +157,17 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
       expect(client.text).toMatch(/retry: 2000\n/)
     })
 
+    it.skipIf(target.http2)('answers HEAD with the SSE headers and no subscription', async () => {
+      let subscribed = 0
+      const { server } = await boot({ onSubscribe: () => void subscribed++ })
+      const res = await fetch(`${server.url}events?topic=news`, { method: 'HEAD' })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
+      // A stream the framework would have kept open (and then thrown away) shows up as a subscription.
+      await new Promise((r) => setTimeout(r, 50))
+      expect(subscribed).toBe(0)
+    })
+
     it('answers 400, 401 and 403 before any stream starts', async () => {
       const { hub } = await boot()
       const cases: [string, Record<string, string>, number][] = [
