@@ -78,7 +78,8 @@ export function encodeEventText(message: SseMessage): string {
     if (hasLineBreak(data)) {
       for (const line of data.split(LINE_BREAK)) out += dataLine(line)
     } else {
-      out += dataLine(data)
+      // The common case, finished in one concatenation: the closing blank line goes with the data line.
+      return data === '' ? `${out}data:\n\n` : `${out}data: ${data}\n\n`
     }
   }
   if (out === '') {
