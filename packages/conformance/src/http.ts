@@ -166,6 +166,7 @@ export class HttpClient {
         { endStream: spec.body === undefined },
       )
       const timer = setTimeout(() => {
+        session.removeListener('error', fail)
         stream.close(http2.constants.NGHTTP2_CANCEL)
         if (dedicated) session.destroy()
         reject(
@@ -181,7 +182,8 @@ export class HttpClient {
         clearTimeout(timer)
         const headersMs = performance.now() - started
         session.removeListener('error', fail)
-        session.on('error', () => {})
+        // A shared session has its own no-op error listener already; adding one per request would leak.
+        if (dedicated) session.on('error', () => {})
         stream.removeListener('error', fail)
         stream.on('error', () => {})
         const headers: Record<string, string> = {}
