@@ -6,13 +6,10 @@ import express, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express-4'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import {
-  listen,
-  openStream,
-  recordProcessTrouble,
-  type TestServer,
-  waitFor,
-} from '../../core/src/test-utils/http-harness.js'
+import { recordProcessTrouble } from '../../core/src/test-utils/process-trouble.js'
+import { openStream } from '../../core/src/test-utils/stream-client.js'
+import { listen, type TestServer } from '../../core/src/test-utils/test-server.js'
+import { waitFor } from '../../core/src/test-utils/wait.js'
 import { HeraldUnsupportedProtocolError, sse } from '../src/index.js'
 
 const majors = [
@@ -109,11 +106,11 @@ describe.each(majors)('%s error handling', (_name, createApp) => {
         openStream(`${server!.url}events?topic=t`, { headers: { 'accept-encoding': 'gzip' } }),
       ),
     )
-    await waitFor(() => hub.subscriberCount() === 3, 2000, 'three subscribers')
+    await waitFor(() => hub.subscriberCount() === 3, 'three subscribers', 2000)
     hub.publish('t', { data: 'hello' })
     for (const client of clients) await client.waitForEvents(1)
     for (const client of clients) client.close()
-    await waitFor(() => hub.subscriberCount() === 0, 1000, 'subscribers released')
+    await waitFor(() => hub.subscriberCount() === 0, 'subscribers released', 1000)
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(errors).toHaveLength(1)
   })

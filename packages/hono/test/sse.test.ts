@@ -5,13 +5,11 @@ import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { expect, it } from 'vitest'
 import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import {
-  listen,
-  openStream,
-  recordProcessTrouble,
-  serveFetch,
-  waitFor,
-} from '../../core/src/test-utils/http-harness.js'
+import { serveFetch } from '../../core/src/test-utils/fetch-bridge.js'
+import { recordProcessTrouble } from '../../core/src/test-utils/process-trouble.js'
+import { openStream } from '../../core/src/test-utils/stream-client.js'
+import { listen } from '../../core/src/test-utils/test-server.js'
+import { waitFor } from '../../core/src/test-utils/wait.js'
 import { sse } from '../src/index.js'
 
 /** The routes `describeAdapter` expects, behind `compress({ contentTypeFilter: /^text\// })`. */
@@ -93,11 +91,11 @@ it('streams from an app whose only route is the handler (no middleware)', async 
   try {
     const client = await openStream(`${server.url}events?topic=bare`)
     expect(client.status).toBe(200)
-    await waitFor(() => hub.subscriberCount('bare') === 1, 2000, 'subscribed')
+    await waitFor(() => hub.subscriberCount('bare') === 1, 'subscribed', 2000)
     hub.publish('bare', { data: 'alone' })
     expect((await client.waitForEvents(1))[0]!.data).toBe('alone')
     client.close()
-    await waitFor(() => hub.subscriberCount() === 0, 1000, 'released')
+    await waitFor(() => hub.subscriberCount() === 0, 'released', 1000)
   } finally {
     await hub.close()
     await server.close()

@@ -8,13 +8,10 @@ import Koa2 from 'koa-2'
 import compress from 'koa-compress'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import {
-  listen,
-  openStream,
-  recordProcessTrouble,
-  type TestServer,
-  waitFor,
-} from '../../core/src/test-utils/http-harness.js'
+import { recordProcessTrouble } from '../../core/src/test-utils/process-trouble.js'
+import { openStream } from '../../core/src/test-utils/stream-client.js'
+import { listen, type TestServer } from '../../core/src/test-utils/test-server.js'
+import { waitFor } from '../../core/src/test-utils/wait.js'
 import { sse } from '../src/index.js'
 
 const majors = [
@@ -101,7 +98,7 @@ describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
       headers: { 'accept-encoding': 'gzip, br' },
     })
     expect(client.status).toBe(200)
-    await waitFor(() => hub.subscriberCount('t') === 1, 2000, 'the subscriber')
+    await waitFor(() => hub.subscriberCount('t') === 1, 'the subscriber', 2000)
     const id = hub.publish('t', { data: 'plain' })
     expect(await client.waitForEvents(1)).toEqual([{ id, event: undefined, data: 'plain' }])
     client.close()
@@ -146,22 +143,22 @@ describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
       server = await listen(useHttp2 ? http2.createServer(callback) : createServer(callback))
 
       const piped = await openStream(`${server.url}piped`, { http2: useHttp2 })
-      await waitFor(() => piped.comments.length === 1, 2000, 'the piped stream to open')
+      await waitFor(() => piped.comments.length === 1, 'the piped stream to open', 2000)
       piped.close()
       const expected = name === 'Koa 3' ? ['ERR_STREAM_PREMATURE_CLOSE'] : []
       if (expected.length)
-        await waitFor(() => errors.length > 0, 2000, "Koa 3 to report the piped stream's end")
+        await waitFor(() => errors.length > 0, "Koa 3 to report the piped stream's end", 2000)
       else await new Promise((resolve) => setTimeout(resolve, 100))
       expect(errors.map((e) => e.code)).toEqual(expected)
 
       const clients = await Promise.all(
         [1, 2, 3].map(() => openStream(`${server!.url}events?topic=t`, { http2: useHttp2 })),
       )
-      await waitFor(() => hub.subscriberCount() === 3, 2000, 'three subscribers')
+      await waitFor(() => hub.subscriberCount() === 3, 'three subscribers', 2000)
       hub.publish('t', { data: 'hello' })
       for (const client of clients) await client.waitForEvents(1)
       for (const client of clients) client.close()
-      await waitFor(() => hub.subscriberCount() === 0, 1000, 'subscribers released')
+      await waitFor(() => hub.subscriberCount() === 0, 'subscribers released', 1000)
       await new Promise((resolve) => setTimeout(resolve, 100))
       expect(errors.map((e) => e.code)).toEqual(expected)
     })

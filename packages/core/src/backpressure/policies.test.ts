@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createHub } from '../hub/hub.js'
-import { type OpenOptions, openStream, type TestStream, until } from '../test-utils/client.js'
-import { startServer, type TestServer } from '../test-utils/server.js'
-import { handler, TRANSPORTS } from '../test-utils/transports.js'
+import { useHubServer } from '../test-utils/hub-server.js'
+import type { OpenOptions } from '../test-utils/stream-client.js'
+import { TRANSPORTS } from '../test-utils/transports.js'
+import { waitFor } from '../test-utils/wait.js'
 import type { CloseReason, Hub, HubOptions, StreamOptions } from '../types.js'
 
 const KIB = 'x'.repeat(1024)
@@ -27,35 +27,21 @@ async function publishUntil(
 }
 
 describe.each(TRANSPORTS)('backpressure over the %s sink', (transport) => {
-  let server: TestServer | undefined
-  let hub: Hub | undefined
-  const streams: TestStream[] = []
+  const served = useHubServer(transport)
   let writes: number[] = []
-
-  async function setup(options: HubOptions = {}, stream: StreamOptions<IncomingMessage> = {}) {
-    hub = createHub({ epoch: 'bp', ...options })
-    server = await startServer(handler(transport, hub, stream, (n) => writes.push(n)))
-    return hub
-  }
-  async function open(path: string, options?: OpenOptions) {
-    const s = await openStream(`${server!.url}${path}`, {}, { trimText: true, ...options })
-    streams.push(s)
-    return s
-  }
-
-  afterEach(async () => {
-    for (const s of streams.splice(0)) s.close()
-    await hub?.close()
-    await server?.close()
-    hub = undefined
-    server = undefined
+  afterEach(() => {
     writes = []
   })
+
+  function setup(options: HubOptions = {}, stream: StreamOptions<IncomingMessage> = {}) {
+    return served.serve({ epoch: 'bp', ...options }, stream, (n) => writes.push(n))
+  }
+  const open = (path: string, options?: OpenOptions) => served.open(path, { trimText: true, ...options })
 
   it('writes the frames published in one tick in one write', async () => {
     const hub = await setup()
     const s = await open('/?topic=t')
-    await until(() => hub.subscriberCount() === 1, 'subscribed')
+    await waitFor(() => hub.subscriberCount() === 1, 'subscribed')
     await new Promise((r) => setTimeout(r, 50))
     writes = []
     for (let i = 0; i < 50; i++) hub.publish('t', { data: `event ${i}` })
@@ -69,7 +55,7 @@ describe.each(TRANSPORTS)('backpressure over the %s sink', (transport) => {
     const hub = await setup({ budgetBytes: 64 * 1024, onUnsubscribe: (_s, r) => reasons.push(r) })
     const fast = await open('/?topic=t')
     const slow = await open('/?topic=t', { paused: true })
-    await until(() => hub.subscriberCount() === 2, 'subscribers')
+    await waitFor(() => hub.subscriberCount() === 2, 'subscribers')
     const sent = await publishUntil(hub, 't', () => hub.metrics().slowConsumerDisconnects > 0)
     expect(hub.metrics().slowConsumerDisconnects).toBe(1)
     expect(reasons).toEqual(['slow-consumer'])
@@ -88,11 +74,11 @@ describe.each(TRANSPORTS)('backpressure over the %s sink', (transport) => {
   it('drop-oldest: drops queued events and says so with a gap event before the next one', async () => {
     const hub = await setup({ budgetBytes: 64 * 1024, slowConsumer: 'drop-oldest', drainTimeoutMs: 0 })
     const slow = await open('/?topic=t', { paused: true })
-    await until(() => hub.subscriberCount() === 1, 'subscriber')
+    await waitFor(() => hub.subscriberCount() === 1, 'subscriber')
     await publishUntil(hub, 't', () => hub.metrics().dropped > 200)
     hub.publish('t', { data: 'final' })
     slow.resume()
-    await slow.waitFor(() => slow.events.at(-1)?.data === 'final', 'the final event', 20_000)
+    await waitFor(() => slow.events.at(-1)?.data === 'final', 'the final event', 20_000)
     const m = hub.metrics()
     expect(m.slowConsumerDisconnects).toBe(0)
     expect(hub.subscriberCount()).toBe(1)
@@ -122,7 +108,7 @@ describe.each(TRANSPORTS)('backpressure over the %s sink', (transport) => {
   it('latest: keeps the newest event per key and never drops a key entirely', async () => {
     const hub = await setup({ budgetBytes: 64 * 1024, slowConsumer: 'latest', drainTimeoutMs: 0 })
     const slow = await open('/?topic=t', { paused: true })
-    await until(() => hub.subscriberCount() === 1, 'subscriber')
+    await waitFor(() => hub.subscriberCount() === 1, 'subscriber')
     const keys = 20
     const lastByKey = new Map<string, number>()
     let n = 0
@@ -136,7 +122,7 @@ describe.each(TRANSPORTS)('backpressure over the %s sink', (transport) => {
     }
     slow.resume()
     const wanted = Math.max(...lastByKey.values())
-    await slow.waitFor(() => seqOf(slow.events.at(-1)?.id) === wanted, 'the newest event', 20_000)
+    await waitFor(() => seqOf(slow.events.at(-1)?.id) === wanted, 'the newest event', 20_000)
     const seqs = slow.events.map((e) => seqOf(e.id))
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs)
     for (const seq of lastByKey.values()) expect(seqs).toContain(seq)
@@ -156,13 +142,13 @@ describe.each(TRANSPORTS)('backpressure over the %s sink', (transport) => {
       onUnsubscribe: (_s, r) => reasons.push(r),
     })
     await open('/?topic=t', { paused: true })
-    await until(() => hub.subscriberCount() === 1, 'subscriber')
+    await waitFor(() => hub.subscriberCount() === 1, 'subscriber')
     const big = 'y'.repeat(64 * 1024)
     for (let i = 0; i < 200 && hub.subscriberCount() === 1; i++) {
       hub.publish('t', { data: big })
       await tick()
     }
-    await until(() => hub.subscriberCount() === 0, 'drain timeout', 10_000)
+    await waitFor(() => hub.subscriberCount() === 0, 'drain timeout', 10_000)
     expect(reasons).toEqual(['drain-timeout'])
     expect(hub.metrics().drainTimeouts).toBe(1)
   })

@@ -2,7 +2,7 @@ import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
 import { serveNode } from '../node/serve.js'
-import { startServer, type TestServer } from '../test-utils/server.js'
+import { startServer, type TestServer } from '../test-utils/test-server.js'
 import { handler, requestInfo, TRANSPORTS } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
 import { SSE_HEADERS } from './headers.js'
@@ -39,7 +39,7 @@ describe('HEAD on an event stream', () => {
       const subscribed: string[] = []
       hub = createHub({ onSubscribe: (s) => subscribed.push(s.id) })
       server = await startServer(handler(transport, hub, { headers: { 'access-control-allow-origin': '*' } }))
-      const res = await head(`${server.url}/?topic=t`)
+      const res = await head(`${server.url}?topic=t`)
       expect(res.status).toBe(200)
       expect(res.headers['content-type']).toBe(SSE_HEADERS['content-type'])
       expect(res.headers['cache-control']).toBe(SSE_HEADERS['cache-control'])
@@ -48,7 +48,7 @@ describe('HEAD on an event stream', () => {
       expect(subscribed).toEqual([])
       expect(hub.metrics().subscribers).toBe(0)
       // The same checks as a GET: a refusal keeps its status.
-      expect((await head(`${server.url}/`)).status).toBe(400)
+      expect((await head(server.url)).status).toBe(400)
     })
   }
 
@@ -59,7 +59,7 @@ describe('HEAD on an event stream', () => {
     server = await startServer(async (req, res) => {
       await serveNode(h, {}, req, { ...requestInfo(req), method: undefined }, res)
     })
-    const res = await head(`${server.url}/?topic=t`)
+    const res = await head(`${server.url}?topic=t`)
     expect(res.status).toBe(200)
     expect(res.headers['content-type']).toBe(SSE_HEADERS['content-type'])
     expect(subscribed).toEqual([])

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
-import { openStream, type TestStream } from '../test-utils/client.js'
-import { startServer, type TestServer } from '../test-utils/server.js'
+import { openStream, type StreamClient } from '../test-utils/stream-client.js'
+import { startServer, type TestServer } from '../test-utils/test-server.js'
 import { handler } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
 import { publishFromBody } from './publish-body.js'
@@ -49,7 +49,7 @@ describe('publishFromBody', () => {
   it('delivers a valid publish to a real subscriber, and an invalid one to nobody', async () => {
     hub = createHub({ epoch: 'pb' })
     server = await startServer(handler('node', hub))
-    const stream: TestStream = await openStream(`${server.url}/?topic=news`)
+    const stream: StreamClient = await openStream(`${server.url}?topic=news`)
     expect(publishFromBody(hub, { topic: 'news', event: 'a\nb', data: 'bad' }).status).toBe(400)
     expect(publishFromBody(hub, { topic: 'news', data: 'bad', id: 'pb-9' }).status).toBe(400)
     expect(publishFromBody(hub, { topic: 'news', event: 'headline', data: 'hello' })).toEqual({

@@ -1,35 +1,19 @@
 import type { IncomingMessage } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { HeraldClosedError, HeraldConfigError, HeraldLimitError, HeraldTopicError } from '../errors.js'
-import { openStream, type TestStream, until } from '../test-utils/client.js'
-import { startServer, type TestServer } from '../test-utils/server.js'
-import { handler, TRANSPORTS } from '../test-utils/transports.js'
-import type { Hub, HubOptions, StreamOptions } from '../types.js'
+import { useHubServer } from '../test-utils/hub-server.js'
+import type { StreamClient } from '../test-utils/stream-client.js'
+import { TRANSPORTS } from '../test-utils/transports.js'
+import { waitFor } from '../test-utils/wait.js'
+import type { HubOptions, StreamOptions } from '../types.js'
 import { createHub } from './hub.js'
 
 describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
-  let server: TestServer | undefined
-  let hub: Hub | undefined
-  const streams: TestStream[] = []
-
+  const served = useHubServer(transport)
   async function setup(options: HubOptions = {}, stream: StreamOptions<IncomingMessage> = {}) {
-    hub = createHub({ epoch: 'e1', ...options })
-    server = await startServer(handler(transport, hub, stream))
-    return { hub, url: server.url }
+    return { hub: await served.serve({ epoch: 'e1', ...options }, stream) }
   }
-  async function open(path: string, headers?: Record<string, string>) {
-    const s = await openStream(`${server!.url}${path}`, headers)
-    streams.push(s)
-    return s
-  }
-
-  afterEach(async () => {
-    for (const s of streams.splice(0)) s.close()
-    await hub?.close()
-    await server?.close()
-    hub = undefined
-    server = undefined
-  })
+  const open = (path: string, headers?: Record<string, string>) => served.open(path, { headers })
 
   it('opens with the SSE headers and delivers events with hub-assigned ids', async () => {
     const { hub } = await setup()
@@ -39,7 +23,7 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
     expect(s.headers['cache-control']).toBe('no-cache, no-transform')
     expect(s.headers['x-accel-buffering']).toBe('no')
     expect(s.headers['content-length']).toBeUndefined()
-    await until(() => hub.subscriberCount('builds') === 1, 'subscriber')
+    await waitFor(() => hub.subscriberCount('builds') === 1, 'subscriber')
     expect(hub.publish('builds', { event: 'progress', data: 'a\nb' })).toBe('e1-1')
     expect(hub.publish('other', { data: 'not for us' })).toBe('e1-2')
     expect(hub.publish('builds', { data: 'c' })).toBe('e1-3')
@@ -54,7 +38,7 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
     const { hub } = await setup()
     const both = await open('/?topic=a&topic=b')
     const onlyB = await open('/?topic=b')
-    await until(() => hub.subscriberCount() === 2, 'subscribers')
+    await waitFor(() => hub.subscriberCount() === 2, 'subscribers')
     hub.publish(['a', 'b'], { data: 'x' })
     hub.publish('a', { data: 'y' })
     await both.waitForEvents(2)
@@ -68,9 +52,9 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
     let reason: string | undefined
     const { hub } = await setup({ onUnsubscribe: (_s, r) => (reason = r) })
     const s = await open('/?topic=t')
-    await until(() => hub.subscriberCount('t') === 1, 'subscriber')
+    await waitFor(() => hub.subscriberCount('t') === 1, 'subscriber')
     s.close()
-    await until(() => hub.subscriberCount('t') === 0, 'release')
+    await waitFor(() => hub.subscriberCount('t') === 0, 'release')
     expect(reason).toBe('client-gone')
     expect(hub.metrics().subscribers).toBe(0)
   })
@@ -131,11 +115,11 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
     const { hub } = await setup({ heartbeatMs: 200 })
     const idle = await open('/?topic=quiet')
     const busy = await open('/?topic=busy')
-    await until(() => hub.subscriberCount() === 2, 'subscribers')
-    const beats = (s: TestStream) => s.text.split('\n').filter((l) => l === ':').length
+    await waitFor(() => hub.subscriberCount() === 2, 'subscribers')
+    const beats = (s: StreamClient) => s.text.split('\n').filter((l) => l === ':').length
     const timer = setInterval(() => hub.publish('busy', { data: 'x' }), 10)
     try {
-      await idle.waitFor(() => beats(idle) >= 4, '4 heartbeats')
+      await waitFor(() => beats(idle) >= 4, '4 heartbeats')
     } finally {
       clearInterval(timer)
     }
@@ -147,7 +131,7 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
   it('close() ends every stream after a final event and retry hint, and refuses new streams', async () => {
     const { hub } = await setup()
     const s = await open('/?topic=t')
-    await until(() => hub.subscriberCount() === 1, 'subscriber')
+    await waitFor(() => hub.subscriberCount() === 1, 'subscriber')
     hub.publish('t', { data: 'last live' })
     await hub.close({ event: { event: 'shutdown', data: 'bye' }, retryMs: 3000 })
     await s.ended
@@ -175,7 +159,7 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
     expect(c.text).toMatch(/too many streams/i)
     expect(hub.metrics().refused.clientLimit).toBe(1)
     a.close()
-    await until(() => hub.subscriberCount() === 1, 'release')
+    await waitFor(() => hub.subscriberCount() === 1, 'release')
     const d = await open('/?topic=t')
     expect(d.status).toBe(200)
   })

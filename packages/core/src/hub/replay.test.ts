@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { openStream, type TestStream } from '../test-utils/client.js'
-import { startServer, type TestServer } from '../test-utils/server.js'
+import { openStream, type StreamClient } from '../test-utils/stream-client.js'
+import { startServer, type TestServer } from '../test-utils/test-server.js'
 import { handler, TRANSPORTS } from '../test-utils/transports.js'
+import { waitFor } from '../test-utils/wait.js'
 import type { HistoryStore, Hub } from '../types.js'
 import { createMemoryStore } from './history.js'
 import { createHub } from './hub.js'
@@ -61,11 +62,11 @@ describe.each(TRANSPORTS)('replay race over the %s sink', (transport) => {
           const start = foreign ? -1 : log[Math.floor(Math.random() * log.length)]!.seq
           const lastEventId = foreign ? 'other-epoch-5' : `race-${start}`
           const query = topics.map((t) => `topic=${t}`).join('&')
-          const stream: TestStream = await openStream(`${server!.url}/?${query}`, {
-            'last-event-id': lastEventId,
+          const stream: StreamClient = await openStream(`${server!.url}?${query}`, {
+            headers: { 'last-event-id': lastEventId },
           })
           const target = log.length + 15
-          await stream.waitFor(
+          await waitFor(
             () => seqOf(stream.events.at(-1)?.id) >= (log[target]?.seq ?? Number.POSITIVE_INFINITY) - 30,
             `client ${n} to go live`,
             20_000,
@@ -139,7 +140,7 @@ describe('history and replay through the hub', () => {
     try {
       hub.publish('t', { data: 'one' })
       hub.publish('t', { data: 'two' })
-      const s = await openStream(`${server.url}/?topic=t`, { 'last-event-id': 'f-1' })
+      const s = await openStream(`${server.url}?topic=t`, { headers: { 'last-event-id': 'f-1' } })
       await s.waitForEvents(1)
       hub.publish('t', { data: 'three' })
       await s.waitForEvents(2)

@@ -1,12 +1,10 @@
 import { request } from 'node:http'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { afterEach, describe, expect, it } from 'vitest'
-import { openStream, type TestStream, until } from '../test-utils/client.js'
-import { startServer, type TestServer } from '../test-utils/server.js'
-import { handler, TRANSPORTS } from '../test-utils/transports.js'
-import type { Hub } from '../types.js'
-import { createHub } from './hub.js'
+import { describe, expect, it } from 'vitest'
+import { useHubServer } from '../test-utils/hub-server.js'
+import { TRANSPORTS } from '../test-utils/transports.js'
+import { waitFor } from '../test-utils/wait.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -55,26 +53,23 @@ function countingClient(url: string): Promise<{ received: () => number; error: (
 }
 
 describe.each(TRANSPORTS)('slow consumers over the %s sink', (transport) => {
-  let server: TestServer | undefined
-  let hub: Hub | undefined
-  const streams: TestStream[] = []
-  afterEach(async () => {
-    for (const s of streams.splice(0)) s.close()
-    await hub?.close()
-    await server?.close()
-  })
+  const served = useHubServer(transport)
 
   it('50 normal + 5 stuck subscribers, 20,000 events of 1 KiB: bounded memory, exact outcomes', async () => {
     const budget = 1024 * 1024
-    hub = createHub({ epoch: 'sc', budgetBytes: budget, drainTimeoutMs: 60_000, history: false })
-    server = await startServer(handler(transport, hub))
-    const url = `${server.url}/?topic=feed`
-    const normal = await Promise.all(Array.from({ length: 50 }, () => countingClient(url)))
-    const stuck: TestStream[] = await Promise.all(
-      Array.from({ length: 5 }, () => openStream(url, {}, { paused: true, trimText: true })),
+    const hub = await served.serve({
+      epoch: 'sc',
+      budgetBytes: budget,
+      drainTimeoutMs: 60_000,
+      history: false,
+    })
+    const normal = await Promise.all(
+      Array.from({ length: 50 }, () => countingClient(served.url('?topic=feed').href)),
     )
-    streams.push(...stuck)
-    await until(() => hub!.subscriberCount('feed') === 55, '55 subscribers')
+    const stuck = await Promise.all(
+      Array.from({ length: 5 }, () => served.open('?topic=feed', { paused: true, trimText: true })),
+    )
+    await waitFor(() => hub.subscriberCount('feed') === 55, '55 subscribers')
     const baseline = memory()
     let peak = 0
     const data = 'x'.repeat(1024 - 16)
@@ -83,12 +78,12 @@ describe.each(TRANSPORTS)('slow consumers over the %s sink', (transport) => {
       for (let i = 0; i < 200; i++, published++) hub.publish('feed', { data })
       // A producer that keeps pace with its normal readers (about 300 KiB in flight per reader).
       const slowest = () => Math.min(...normal.map((c) => c.received()))
-      await until(() => slowest() >= published - 300, 'normal readers to keep up', 20_000)
+      await waitFor(() => slowest() >= published - 300, 'normal readers to keep up', 20_000)
       if (published % 2000 === 0) {
         peak = Math.max(peak, memory() - baseline)
       }
     }
-    await until(
+    await waitFor(
       () => normal.every((c) => c.received() === total),
       'every event at every normal reader',
       20_000,

@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveWeb } from '../http/serve-web.js'
 import { createHub } from '../hub/hub.js'
-import { openStream, until } from '../test-utils/client.js'
-import { pumpResponse, requestInfo } from '../test-utils/transports.js'
+import { pumpResponse } from '../test-utils/fetch-bridge.js'
+import { openStream } from '../test-utils/stream-client.js'
+import { listen } from '../test-utils/test-server.js'
+import { requestInfo } from '../test-utils/transports.js'
+import { waitFor } from '../test-utils/wait.js'
 import type { Hub } from '../types.js'
 import { serveNode } from './serve.js'
 
@@ -21,19 +23,14 @@ function throwingHub(): Hub {
 }
 
 /** A node:http server that, like Koa with `ctx.respond = false`, leaves the response alone on error. */
-async function listen(handle: (req: IncomingMessage, res: ServerResponse) => Promise<unknown>) {
+async function serveCollectingErrors(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<unknown>,
+) {
   const errors: unknown[] = []
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => errors.push(error))
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections()
-      server.close(() => r())
-    })
-  return { url, errors, close }
+  return { ...(await listen(server)), errors }
 }
 
 describe('serve when subscribe throws an unexpected error', () => {
@@ -44,11 +41,11 @@ describe('serve when subscribe throws an unexpected error', () => {
 
   it('serveNode ends the stream it opened and rethrows', async () => {
     const hub = throwingHub()
-    const server = await listen((req, res) => serveNode(hub, {}, req, requestInfo(req), res))
+    const server = await serveCollectingErrors((req, res) => serveNode(hub, {}, req, requestInfo(req), res))
     cleanups.push(server.close)
-    const stream = await openStream(`${server.url}/?topic=t`)
+    const stream = await openStream(`${server.url}?topic=t`)
     expect(stream.status).toBe(200)
-    await stream.waitFor(() => stream.isEnded, 'the stream to end')
+    await waitFor(() => stream.isEnded, 'the stream to end')
     expect(server.errors).toHaveLength(1)
     expect((server.errors[0] as Error).message).toBe('hook failed')
     expect(hub.subscriberCount()).toBe(0)
@@ -56,7 +53,7 @@ describe('serve when subscribe throws an unexpected error', () => {
 
   it('serveWeb releases the subscriber it registered and rethrows', async () => {
     const hub = throwingHub()
-    const server = await listen(async (req, res) => {
+    const server = await serveCollectingErrors(async (req, res) => {
       try {
         const response = await serveWeb(hub, {}, req, requestInfo(req))
         await pumpResponse(response, res)
@@ -67,9 +64,9 @@ describe('serve when subscribe throws an unexpected error', () => {
       }
     })
     cleanups.push(server.close)
-    const stream = await openStream(`${server.url}/?topic=t`)
+    const stream = await openStream(`${server.url}?topic=t`)
     expect(stream.status).toBe(500)
-    await until(() => server.errors.length === 1, 'the error')
+    await waitFor(() => server.errors.length === 1, 'the error')
     expect((server.errors[0] as Error).message).toBe('hook failed')
     expect(hub.subscriberCount()).toBe(0)
   })

@@ -1,7 +1,7 @@
-import { connect, createServer, type Http2ServerResponse } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import { connect, createServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
+import { listen } from '../test-utils/test-server.js'
 import { requestInfo } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
 import { serveNode } from './serve.js'
@@ -14,13 +14,24 @@ describe('serveNode over HTTP/2 (h2c)', () => {
     await close?.()
   })
 
+  /** An h2c server running `handle` and a client session connected to it; `close` ends both. */
+  async function h2Client(handle: (req: Http2ServerRequest, res: Http2ServerResponse) => void) {
+    const server = await listen(createServer(handle))
+    const client = connect(server.url)
+    close = () => {
+      client.destroy()
+      return server.close()
+    }
+    return client
+  }
+
   it('streams events on an Http2ServerResponse without connection-specific headers', async () => {
     const warnings: string[] = []
     const onWarning = (w: Error) => warnings.push(w.message)
     process.on('warning', onWarning)
     hub = createHub({ epoch: 'h2' })
     const h = hub
-    const server = createServer((req, res: Http2ServerResponse) => {
+    const client = await h2Client((req, res) => {
       void serveNode(
         h,
         { headers: { 'access-control-allow-origin': '*' } },
@@ -29,13 +40,6 @@ describe('serveNode over HTTP/2 (h2c)', () => {
         res,
       )
     })
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-    close = () =>
-      new Promise((r) => {
-        client.destroy()
-        server.close(() => r())
-      })
     const req = client.request({ ':path': '/?topic=t', 'last-event-id': 'h2-0' })
     const headers = await new Promise<Record<string, unknown>>((r) => req.on('response', r))
     expect(headers[':status']).toBe(200)
@@ -60,16 +64,9 @@ describe('serveNode over HTTP/2 (h2c)', () => {
   it('hub.close() resolves once the ended HTTP/2 stream has sent its last bytes, without polling', async () => {
     hub = createHub({ epoch: 'h2' })
     const h = hub
-    const server = createServer((req, res: Http2ServerResponse) => {
+    const client = await h2Client((req, res) => {
       void serveNode(h, {}, req, requestInfo(req as never), res)
     })
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-    close = () =>
-      new Promise((r) => {
-        client.destroy()
-        server.close(() => r())
-      })
     const req = client.request({ ':path': '/?topic=t' })
     await new Promise((r) => req.on('response', r))
     let received = 0

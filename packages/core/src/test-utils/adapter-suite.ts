@@ -3,7 +3,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createHub } from '../index.js'
 import type { Hub, HubOptions } from '../types.js'
-import { openStream, recordProcessTrouble, type StreamClient, waitFor } from './http-harness.js'
+import { recordProcessTrouble } from './process-trouble.js'
+import { openStream, type StreamClient } from './stream-client.js'
+import { waitFor } from './wait.js'
 
 /** The full header a browser sends; compression middleware picks gzip or br from it. */
 export const ACCEPT_ALL = 'gzip, deflate, br, zstd'
@@ -75,7 +77,7 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
       // A first stream loads lazily imported modules; the timing below is about the steady state.
       const warm = await open('events?topic=warm')
       warm.close()
-      await waitFor(() => hub.subscriberCount() === 0, 2000, 'warm-up stream released')
+      await waitFor(() => hub.subscriberCount() === 0, 'warm-up stream released', 2000)
 
       const client = await open('events?topic=news', { 'accept-encoding': ACCEPT_ALL })
       expect(client.status).toBe(200)
@@ -92,12 +94,12 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
       if (target.http2) {
         for (const name of ['connection', 'keep-alive', 'transfer-encoding']) expect(h[name]).toBeUndefined()
       }
-      await waitFor(() => hub.subscriberCount('news') === 1, 2000, 'subscribed')
+      await waitFor(() => hub.subscriberCount('news') === 1, 'subscribed', 2000)
       const id = hub.publish('news', { data: 'first' })
       expect(await client.waitForEvents(1)).toEqual([{ id, data: 'first', event: undefined }])
       // Some frameworks see a Node-sink stream settle only when it ends.
       client.close()
-      await waitFor(() => server!.paths.length === 2, 2000, 'both streams recorded')
+      await waitFor(() => server!.paths.length === 2, 'both streams recorded', 2000)
       expect(server!.paths).toEqual([target.sink, target.sink])
     })
 
@@ -111,7 +113,7 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
       }
       const client = await open('events?topic=a&topic=b', { 'accept-encoding': ACCEPT_ALL })
       expect(client.headers['content-encoding']).toBeUndefined()
-      await waitFor(() => hub.subscriberCount() === 1, 2000, 'subscribed')
+      await waitFor(() => hub.subscriberCount() === 1, 'subscribed', 2000)
       const delays: number[] = []
       for (let i = 0; i < 5; i++) {
         const sent = performance.now()
@@ -139,9 +141,9 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
     it('releases the subscriber within a second of the client going away', async () => {
       const { hub } = await boot()
       const client = await open('events?topic=gone')
-      await waitFor(() => hub.subscriberCount('gone') === 1, 2000, 'subscribed')
+      await waitFor(() => hub.subscriberCount('gone') === 1, 'subscribed', 2000)
       client.close()
-      await waitFor(() => hub.subscriberCount() === 0, 1000, 'subscriber released')
+      await waitFor(() => hub.subscriberCount() === 0, 'subscriber released', 1000)
       // Publishing to a topic whose only client left must not throw or write anywhere.
       hub.publish('gone', { data: 'nobody listens' })
       expect(hub.metrics().delivered).toBe(0)
@@ -150,7 +152,7 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
     it('ends open streams when the hub closes', async () => {
       const { hub } = await boot()
       const client = await open('events?topic=bye')
-      await waitFor(() => hub.subscriberCount() === 1, 2000, 'subscribed')
+      await waitFor(() => hub.subscriberCount() === 1, 'subscribed', 2000)
       await hub.close({ event: { event: 'shutdown', data: 'later' }, retryMs: 2000 })
       await client.ended
       expect(client.events.at(-1)).toMatchObject({ event: 'shutdown', data: 'later' })
@@ -184,7 +186,7 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
       }
       const admitted = await open('private?topic=p', { authorization: 'Bearer ok' })
       expect(admitted.status).toBe(200)
-      await waitFor(() => hub.subscriberCount('p') === 1, 2000, 'admitted')
+      await waitFor(() => hub.subscriberCount('p') === 1, 'admitted', 2000)
     })
 
     it('answers 503 and 429 with Retry-After when a limit is reached', async () => {
@@ -193,14 +195,14 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
       // default key is absent and only `/keyed` meets the per-client limit.
       const [limited, other] = target.remoteAddress ? ['events', 'keyed'] : ['keyed', 'events']
       for (let i = 0; i < 2; i++) expect((await open(`${limited}?topic=l`)).status).toBe(200)
-      await waitFor(() => hub.subscriberCount() === 2, 2000, 'two subscribed')
+      await waitFor(() => hub.subscriberCount() === 2, 'two subscribed', 2000)
       const perClient = await open(`${limited}?topic=l`)
       expect(perClient.status).toBe(429)
       expect(Number(perClient.headers['retry-after'])).toBeGreaterThan(0)
       expect(perClient.headers['content-type'] ?? '').not.toMatch(/event-stream/)
 
       expect((await open(`${other}?topic=l`)).status).toBe(200)
-      await waitFor(() => hub.subscriberCount() === 3, 2000, 'three subscribed')
+      await waitFor(() => hub.subscriberCount() === 3, 'three subscribed', 2000)
       const overall = await open(`${other}?topic=l`)
       expect(overall.status).toBe(503)
       expect(Number(overall.headers['retry-after'])).toBeGreaterThan(0)

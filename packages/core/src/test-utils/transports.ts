@@ -2,10 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { serveWeb } from '../http/serve-web.js'
 import { serveNode } from '../node/serve.js'
 import type { Hub, RequestInfo, StreamOptions } from '../types.js'
+import { pumpResponse } from './fetch-bridge.js'
 
+// The core's two sinks as a test matrix: each case runs over the Node sink and over the web sink.
 export type Transport = 'node' | 'web'
 export const TRANSPORTS: Transport[] = ['node', 'web']
 
+/** The request facts an adapter hands the core, read from a node:http request. */
 export function requestInfo(req: IncomingMessage): RequestInfo {
   const header = req.headers['last-event-id']
   return {
@@ -13,47 +16,6 @@ export function requestInfo(req: IncomingMessage): RequestInfo {
     lastEventId: Array.isArray(header) ? header[0] : header,
     remoteAddress: req.socket.remoteAddress,
     method: req.method,
-  }
-}
-
-/**
- * Copies a web `Response` onto a Node response the way @hono/node-server and srvx do: headers first,
- * then each chunk, waiting for `drain` when the socket is full; the client leaving aborts `signal`.
- */
-export async function pumpResponse(
-  response: Response,
-  res: ServerResponse,
-  onWrite?: (bytes: number) => void,
-): Promise<void> {
-  res.writeHead(response.status, Object.fromEntries(response.headers))
-  if (!response.body) {
-    res.end()
-    return
-  }
-  const reader = response.body.getReader()
-  res.on('close', () => {
-    reader.cancel().catch(() => {})
-  })
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      onWrite?.(value.length)
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done)
-            res.off('close', done)
-            resolve()
-          }
-          res.on('drain', done)
-          res.on('close', done)
-        })
-      }
-    }
-    res.end()
-  } catch {
-    res.destroy()
   }
 }
 
