@@ -37,6 +37,8 @@ export interface RunningServer {
   pageUrl?: string | URL
   /** A route following the `auth` convention of {@link ConformanceTarget} (401 / 403). */
   authUrl?: string | URL
+  /** Compression middleware is in front of every route (see {@link ConformanceTarget}). */
+  compression?: boolean
 }
 
 /** A server source for a server that is already running. Checks that configure a hub are skipped. */
@@ -49,6 +51,7 @@ export function runningServer(server: RunningServer): ServerSource {
     authUrl: server.authUrl === undefined ? undefined : new URL(server.authUrl),
     hub: undefined,
     port: Number(eventsUrl.port || (eventsUrl.protocol === 'https:' ? 443 : 80)),
+    compression: server.compression === true,
     close: async () => {},
   }
   return {
@@ -90,6 +93,7 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
         authUrl: target.auth ? new URL(target.auth.path, base) : undefined,
         hub,
         port: Number(base.port),
+        compression: target.compression === true,
         // Checks may stop a server themselves (the browser restart); the cleanup then must not close twice.
         // A hub the suite made is the suite's to close (its heartbeat timer would outlive the check).
         close: () => {

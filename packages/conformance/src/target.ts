@@ -43,6 +43,11 @@ export interface ConformanceTarget {
   paths?: { events?: string; publish?: string; page?: string }
   /** Options merged into every hub the suite creates (the suite's per-check options win). */
   hubOptions?: HubOptions
+  /**
+   * Compression middleware sits in front of every route, as in the sample apps. `page.html` then also
+   * checks that the page comes back compressed, which shows the streaming checks ran through a compressor.
+   */
+  compression?: boolean
 }
 
 /** What a check needs beyond a server that streams events. */
@@ -73,6 +78,8 @@ export interface ServerUnderTest {
   hub: Hub | undefined
   /** The port it listens on. */
   port: number
+  /** True when compression middleware is said to be in front of every route (see `ConformanceTarget`). */
+  compression: boolean
   /** Stops it (vitest mode; a no-op for a server the CLI points at). */
   close(): Promise<void>
 }

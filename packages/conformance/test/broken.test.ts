@@ -7,6 +7,7 @@ import {
   checkServer,
   headersImmediate,
   heartbeatIdle,
+  lifecycleClose,
   limitsCapacity,
   runCase,
   runningServer,
@@ -16,13 +17,18 @@ import { type Faults, startBroken, startBrokenH2 } from './fixtures/broken-expre
 
 const BLACK_BOX = ['headers.immediate', 'headers.compressed', 'compression.per-event', 'encoding.round-trip']
 
-async function check(faults: Faults, only = BLACK_BOX): Promise<Record<string, CaseResult>> {
+async function check(
+  faults: Faults,
+  only = BLACK_BOX,
+  options: { compression?: boolean } = {},
+): Promise<Record<string, CaseResult>> {
   const server = await startBroken(faults)
   try {
     const results = await checkServer({
       eventsUrl: `${server.url}/events`,
       publishUrl: `${server.url}/publish`,
       only,
+      ...options,
     })
     return Object.fromEntries(results.map((r) => [r.id, r]))
   } finally {
@@ -121,5 +127,80 @@ describe('the hub checks are not blind', () => {
     expect(result.reason).toMatch(
       /third subscriber: answered 200 with an event stream, expected a 503 refusal/,
     )
+  })
+})
+
+describe('the sample-app convention checks are not blind', () => {
+  const CONVENTION = ['publish.fields', 'publish.content-type', 'publish.body-limit', 'page.html']
+
+  it('a hand-written server that follows the convention passes them (the faults, not the fixture, fail)', async () => {
+    const r = await check({}, CONVENTION)
+    for (const id of CONVENTION) expect(r[id], `${id}: ${r[id]?.reason}`).toMatchObject({ status: 'pass' })
+  })
+
+  it('a publish that ignores an id and unknown fields, and stringifies non-string data', async () => {
+    const r = await check({ extraFields: true, anyData: true }, CONVENTION)
+    expect(r['publish.fields']?.status).toBe('fail')
+    expect(r['publish.fields']?.reason).toMatch(/data not a string .*answered 200, expected 400/)
+    expect(r['publish.fields']?.reason).toMatch(/an id field .*answered 200, expected 400/)
+    expect(r['publish.fields']?.reason).toMatch(/an unknown field .*answered 200, expected 400/)
+    // What was accepted reached the subscriber.
+    expect(r['publish.fields']?.reason).toMatch(/subscribers received \d+ event\(s\)/)
+    expect(r['publish.content-type']?.status).toBe('pass')
+  })
+
+  it('a publish that parses any Content-Type as JSON', async () => {
+    const r = await check({ anyContentType: true }, CONVENTION)
+    expect(r['publish.content-type']?.status).toBe('fail')
+    expect(r['publish.content-type']?.reason).toMatch(/Content-Type text\/plain .*answered 200, expected 415/)
+    expect(r['publish.content-type']?.reason).toMatch(/subscribers received 2 event\(s\)/)
+    expect(r['publish.fields']?.status).toBe('pass')
+  })
+
+  it('a publish without the 64 KiB body limit', async () => {
+    const r = await check({ noBodyLimit: true }, CONVENTION)
+    expect(r['publish.body-limit']?.status).toBe('fail')
+    expect(r['publish.body-limit']?.reason).toMatch(/a body of 65537 bytes .*answered 200, expected 413/)
+    expect(r['publish.body-limit']?.reason).toMatch(/subscribers received 3 event\(s\)/)
+  })
+
+  it('a page served as text/plain', async () => {
+    const r = await check({ plainPage: true }, ['page.html'])
+    expect(r['page.html']?.status).toBe('fail')
+    expect(r['page.html']?.reason).toMatch(
+      /Content-Type is "text\/plain; charset=utf-8", expected text\/html/,
+    )
+  })
+
+  it('a page outside compression, when the server says compression is in front of every route', async () => {
+    const claimed = await check({ uncompressedPage: true }, ['page.html'], { compression: true })
+    expect(claimed['page.html']?.status).toBe('fail')
+    expect(claimed['page.html']?.reason).toMatch(/the page came back uncompressed/)
+    // Without the claim the same page passes: a user's server need not compress.
+    expect((await check({ uncompressedPage: true }, ['page.html']))['page.html']?.status).toBe('pass')
+    expect((await check({}, ['page.html'], { compression: true }))['page.html']?.status).toBe('pass')
+  })
+
+  it('a close() that waits for open streams to end by themselves', async () => {
+    const { createHub } = await import('@herald/sse-core')
+    const { start } = await import('./fixtures/reference-server.js')
+    // Stops listening and waits for the connections, as server.close() alone does: streams never end.
+    const env = {
+      source: targetServer(
+        { name: 'close waits', start: (o) => start({ ...o, closeWaitsForStreams: true }) },
+        createHub,
+      ),
+      browsers: new BrowserPool(),
+      artifactsDir: 'test-artifacts',
+      captureErrors: true,
+    }
+    const started = performance.now()
+    const result = await runCase(lifecycleClose, 'http1', env)
+    expect(result.status).toBe('fail')
+    expect(result.reason).toMatch(
+      /close\(\) had not resolved 2000 ms after it was called with 2 streams open/,
+    )
+    expect(result.reason).toMatch(/2 of 2 open streams did not end after close\(\)/)
+    expect(performance.now() - started).toBeLessThan(20_000)
   })
 })

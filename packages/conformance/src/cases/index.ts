@@ -6,16 +6,22 @@ import { encodingBadPublish, encodingRoundTrip } from './encoding.js'
 import { headersCompressed, headersImmediate } from './headers.js'
 import { heartbeatIdle } from './heartbeat.js'
 import { http2Multiplex } from './http2.js'
+import { lifecycleClose } from './lifecycle.js'
 import { limitsAuthorize, limitsCapacity } from './limits.js'
+import { pageHtml } from './page.js'
+import { publishBodyLimit, publishContentType, publishFields } from './publish.js'
 import { replayHeader, replayQuery, replayReset } from './replay.js'
 
-/** Every check, in the order the issue lists them. */
+/** Every check, in the order the issue lists them; the sample-app convention checks after their kin. */
 export const allCases = [
   headersImmediate,
   headersCompressed,
   compressionPerEvent,
   encodingRoundTrip,
   encodingBadPublish,
+  publishFields,
+  publishContentType,
+  publishBodyLimit,
   backpressureBurst,
   replayHeader,
   replayQuery,
@@ -26,8 +32,10 @@ export const allCases = [
   limitsCapacity,
   limitsAuthorize,
   http2Multiplex,
+  pageHtml,
   browserReceive,
   browserResume,
+  lifecycleClose,
 ] as const
 
 export {
@@ -43,8 +51,13 @@ export {
   headersImmediate,
   heartbeatIdle,
   http2Multiplex,
+  lifecycleClose,
   limitsAuthorize,
   limitsCapacity,
+  pageHtml,
+  publishBodyLimit,
+  publishContentType,
+  publishFields,
   replayHeader,
   replayQuery,
   replayReset,
