@@ -38,7 +38,8 @@ export function buildApp(hub: Hub): Express {
       if (type === undefined || req.is('application/json')) return next()
       res.status(415).json({ error: `Content-Type must be application/json, got ${type}` })
     },
-    express.json({ type: () => true, limit: '64kb' }),
+    // strict: false lets any JSON through, so a non-object gets publishFromBody's reason, not "invalid JSON".
+    express.json({ type: () => true, strict: false, limit: '64kb' }),
     (req, res) => {
       const { status, body } = publishFromBody(hub, req.body)
       res.status(status).json(body)
@@ -49,7 +50,12 @@ export function buildApp(hub: Hub): Express {
   const onError: ErrorRequestHandler = (err, _req, res, next) => {
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 0
     if (status === 0 || res.headersSent) return next(err)
-    const reason = err.type === 'entity.parse.failed' ? `body is not valid JSON: ${err.message}` : err.message
+    const reason =
+      err.type === 'entity.parse.failed'
+        ? `body is not valid JSON: ${err.message}`
+        : err.type === 'entity.too.large'
+          ? 'body is larger than 64 KiB'
+          : err.message
     res.status(status).json({ error: reason })
   }
   app.use(onError)

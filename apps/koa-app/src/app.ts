@@ -47,7 +47,7 @@ export function buildApp(hub: Hub): Koa {
     const text = await readBody(ctx.req)
     if (text === null) {
       ctx.status = 413
-      ctx.body = { error: `body is larger than ${MAX_BODY_BYTES} bytes` }
+      ctx.body = { error: 'body is larger than 64 KiB' }
       return
     }
     let body: unknown
