@@ -1,4 +1,4 @@
 import { runConformance } from '@herald/sse-conformance'
 import { start } from '../src/app.js'
 
-runConformance({ name: 'koa-app', start, h2: true, auth: { path: '/events-private' } })
+runConformance({ name: 'koa-app', start, compression: true, h2: true, auth: { path: '/events-private' } })
