@@ -2,7 +2,7 @@
 // status and reason, and that a refusal never reaches a subscriber. Black-box, so the CLI runs it too.
 import { decodeBody } from '../http.js'
 import type { CaseContext, ConformanceCase, ServerUnderTest } from '../target.js'
-import { assertNone, show, sleep } from './util.js'
+import { assertNone, expectOnlyValidEvent, show, sleep } from './util.js'
 
 /** The largest body `/publish` accepts, in bytes (64 KiB); one byte more gets 413. */
 export const PUBLISH_BODY_LIMIT = 64 * 1024
@@ -124,20 +124,7 @@ async function expectRefused(
   if (published !== undefined && after !== published) {
     problems.push(`the hub published ${Number(after) - published} event(s) for refused bodies`)
   }
-  const sentinel = await ctx.publish(server, topic, { data: 'after the refused ones' })
-  await stream.waitFor(
-    'the valid event published after the refused ones',
-    () => stream.events.some((e) => e.id === sentinel),
-    5000,
-  )
-  await sleep(50)
-  const delivered = stream.events.slice(greeting)
-  if (delivered.length !== 1 || delivered[0]?.id !== sentinel) {
-    problems.push(
-      `subscribers received ${delivered.length} event(s) (${delivered.map((e) => show(e.data, 30)).join(', ')}); ` +
-        'only the valid one was expected',
-    )
-  }
+  await expectOnlyValidEvent(ctx, server, stream, topic, greeting, problems)
   assertNone(problems)
 }
 

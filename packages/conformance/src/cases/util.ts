@@ -1,5 +1,6 @@
 // Small helpers the checks share.
 import type { SseStream } from '../sse.js'
+import type { CaseContext, ServerUnderTest } from '../target.js'
 
 /** The `Accept-Encoding` a modern browser sends, so compression middleware is tempted to compress. */
 export const ACCEPT_ALL_ENCODINGS = { 'accept-encoding': 'gzip, deflate, br, zstd' }
@@ -31,4 +32,32 @@ export async function withOneRetry<T>(note: (text: string) => void, measure: () 
 /** The events of `stream` whose data starts with `prefix` (the check's own events, nothing else). */
 export function own(stream: SseStream, prefix: string) {
   return stream.events.filter((e) => e.data.startsWith(prefix))
+}
+
+/**
+ * After a run of refused publishes: publishes one valid event and records a problem unless it is the only
+ * event `stream` received past its first `greeting` events (a refusal must never reach a subscriber).
+ */
+export async function expectOnlyValidEvent(
+  ctx: CaseContext,
+  server: ServerUnderTest,
+  stream: SseStream,
+  topic: string,
+  greeting: number,
+  problems: string[],
+): Promise<void> {
+  const sentinel = await ctx.publish(server, topic, { data: 'after the refused ones' })
+  await stream.waitFor(
+    'the valid event published after the refused ones',
+    () => stream.events.some((e) => e.id === sentinel),
+    5000,
+  )
+  await sleep(50)
+  const delivered = stream.events.slice(greeting)
+  if (delivered.length !== 1 || delivered[0]?.id !== sentinel) {
+    problems.push(
+      `subscribers received ${delivered.length} event(s) (${delivered.map((e) => show(e.data, 30)).join(', ')}); ` +
+        'only the valid one was expected',
+    )
+  }
 }
