@@ -35,6 +35,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (!value) return
   const v = value.trim()
   if (/^\d+$/.test(v)) return Number(v) * 1000
-  const date = Date.parse(v)
+  // An HTTP date names a day or month; Date.parse alone would take "-1" for a year.
+  const date = /[a-z]/i.test(v) ? Date.parse(v) : Number.NaN
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }

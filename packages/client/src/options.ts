@@ -108,6 +108,8 @@ export function checkOptions(url: unknown, options: ConnectOptions<EventMap>): U
     (reconnect.maxDelayMs ?? 30_000) >= (reconnect.initialDelayMs ?? 1000),
     'must be >= reconnect.initialDelayMs',
   )
+  const { signal } = options
+  check('signal', !signal || typeof signal.addEventListener === 'function', 'must be an AbortSignal')
   check('fetch', options.fetch ?? globalThis.fetch, 'is required: this runtime has no global fetch')
   check('resetEvent', (options.resetEvent as unknown) !== true, 'must be an event name or false')
   check('gapEvent', (options.gapEvent as unknown) !== true, 'must be an event name or false')
