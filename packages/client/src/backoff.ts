@@ -4,7 +4,7 @@ export interface BackoffOptions {
   initialDelayMs?: number
   /** The largest wait, before jitter. Default 30 000 ms. */
   maxDelayMs?: number
-  /** Give up (a `ERR_SSE_GAVE_UP` error) after this many failed attempts in a row. Default: never. */
+  /** Stop (`ERR_SSE_GAVE_UP`) after this many failed attempts in a row; a stream that ends counts as one. Default: never. */
   maxAttempts?: number
 }
 

@@ -333,11 +333,11 @@ export function connect<M extends EventMap = Record<string, string>>(
       const { reason, retryAfterMs } = ended
       state = 'connecting'
       const immediate = reason.code === 'ERR_SSE_NETWORK_CHANGED'
-      if (!immediate && ++failures > maxAttempts) {
+      if (!immediate && ++failures >= maxAttempts) {
         finish(
           new HeraldClientError(
             'ERR_SSE_GAVE_UP',
-            `Gave up after ${maxAttempts} attempts: ${reason.message}`,
+            `Gave up after ${maxAttempts} failed attempts in a row: ${reason.message}`,
             { cause: reason },
           ),
         )

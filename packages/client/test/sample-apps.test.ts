@@ -152,14 +152,14 @@ describe.each(SAMPLE_APPS)('$name', ({ start }) => {
     const client = open(connect(`${refusing.url}/events`, { topics: 'feed', ...callbacks }))
     void collect(client, recording)
     await waitFor(() => recording.reconnects.length === 1, 'the first refusal')
-    const [refused] = recording.reconnects
-    expect(refused?.reason).toBeInstanceOf(HeraldHttpError)
-    expect(refused?.reason).toMatchObject({
+    const refused = recording.reconnects[0]!
+    expect(refused.reason).toBeInstanceOf(HeraldHttpError)
+    expect(refused.reason).toMatchObject({
       status: 503,
       body: 'The server is shutting down; reconnect later.',
     })
-    expect((refused?.reason as HeraldHttpError).headers.get('retry-after')).toBe('1')
-    expect(refused?.delayMs).toBeGreaterThanOrEqual(1000)
+    expect((refused.reason as HeraldHttpError).headers.get('retry-after')).toBe('1')
+    expect(refused.delayMs).toBeGreaterThanOrEqual(1000)
 
     // The same port comes back with an open hub: the client gets in.
     const port = portOf(refusing.url)
