@@ -1,4 +1,4 @@
-// The browser file: the client and eventsource-parser in one minified ES module, loadable with
+// The browser file: the client in one minified ES module (it has no dependencies), loadable with
 // <script type="module"> or import() and no bundler. The build writes it (--write dist/browser.js), the
 // size test and the Chromium tests build it in memory, and --readme records its size in the README.
 //   tsx scripts/browser-bundle.ts --write dist/browser.js
@@ -18,14 +18,14 @@ export interface BrowserBundle {
   gzipBytes: number
 }
 
-/** Bundles `src/index.ts` for browsers: ES2020, minified, no external imports. */
+/** Bundles `src/index.ts` for browsers: ES2022, minified, no external imports. */
 export async function bundleBrowser(): Promise<BrowserBundle> {
   const result = await build({
     entryPoints: [ENTRY],
     bundle: true,
     format: 'esm',
     platform: 'neutral',
-    target: 'es2020',
+    target: 'es2022',
     minify: true,
     write: false,
     legalComments: 'none',
@@ -35,16 +35,13 @@ export async function bundleBrowser(): Promise<BrowserBundle> {
   return { code, bytes, gzipBytes: gzipSync(code, { level: 9 }).length }
 }
 
-const START = '<!-- size -->'
-const END = '<!-- /size -->'
-
-/** `text` with the size line between the markers replaced. */
+/** `text` with every `<!-- size -->…<!-- /size -->` span rewritten to state the bundle's size. */
 export function withSize(text: string, bundle: BrowserBundle): string {
-  const from = text.indexOf(START)
-  const to = text.indexOf(END)
-  if (from === -1 || to < from) throw new Error(`README has no ${START} … ${END} markers`)
-  const line = `${(bundle.gzipBytes / 1024).toFixed(2)} KB minified and gzipped (${bundle.gzipBytes} bytes; ${bundle.bytes} bytes minified), eventsource-parser included`
-  return text.slice(0, from + START.length) + line + text.slice(to)
+  const spans = /<!-- size -->[^<]*<!-- \/size -->/g
+  if (!spans.test(text)) throw new Error('no <!-- size --> … <!-- /size --> markers')
+  const kb = (bundle.gzipBytes / 1024).toFixed(2)
+  const line = `${kb} KB minified and gzipped (${bundle.gzipBytes} bytes; ${bundle.bytes} bytes minified)`
+  return text.replace(spans, `<!-- size -->${line}<!-- /size -->`)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
