@@ -1,28 +1,16 @@
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+// The client package's own browser build: the file it ships as `@herald/sse-client/browser`, its size
+// test measures and its Chromium tests load is the one this page gets.
+import { bundleBrowser } from '../../../packages/client/scripts/browser-bundle.js'
 
 let bundled: Promise<string> | undefined
 
 /**
- * `@herald/sse-client` as one ES module for the page (`/sse-client.js`), bundled from the package when the
- * server starts. `npm start` runs this app from source on a fresh clone, with nothing built yet, so the
- * page cannot be given the package's `dist/browser.js`; bundling here takes a few tens of milliseconds
- * once per process and always serves the client as it is in the tree. In the workspace the
- * `@herald/source` condition picks the TypeScript source; a copy of this app outside it gets the
- * published build.
+ * `@herald/sse-client` as one ES module for the page (`/sse-client.js`), bundled from the package's source
+ * when the server starts. `npm start` runs this app from source on a fresh clone, with nothing built yet,
+ * so there is no `dist/browser.js` to serve; bundling here takes a few tens of milliseconds once per
+ * process and always serves the client as it is in the tree.
  */
 export function clientScript(): Promise<string> {
-  bundled ??= build({
-    entryPoints: ['@herald/sse-client'],
-    absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
-    conditions: ['@herald/source'],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    legalComments: 'none',
-  }).then((result) => result.outputFiles[0]!.text)
+  bundled ??= bundleBrowser().then((bundle) => bundle.code)
   return bundled
 }

@@ -5,15 +5,7 @@ import { BrowserPool, SkipCase } from '@herald/sse-conformance'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleBrowser } from '../scripts/browser-bundle.js'
-import {
-  EVENTS_TOKEN,
-  outliving,
-  portOf,
-  type RunningSample,
-  SAMPLE_APPS,
-  testHub,
-  waitFor,
-} from './helpers.js'
+import { EVENTS_TOKEN, restartable, SAMPLE_APPS, waitFor } from './helpers.js'
 
 const { start } = SAMPLE_APPS.find((a) => a.name === 'hono-app')!
 const pool = new BrowserPool()
@@ -45,7 +37,7 @@ interface PageLog {
  * A blank page on the app's origin that imports the browser file (served at /client.js by the test, as a
  * site would serve it) and runs `script` with the module as `herald` and a fresh `log`.
  */
-async function openPage(app: RunningSample, script: string): Promise<Page> {
+async function openPage(app: { url: string }, script: string): Promise<Page> {
   const page = await browser!.newPage()
   await page.route(`${app.url}/client.js`, (route) =>
     route.fulfill({ body: bundle, contentType: 'text/javascript; charset=utf-8' }),
@@ -81,25 +73,42 @@ async function poll(page: Page, what: string, check: (log: PageLog) => boolean, 
   }
 }
 
-describe('the browser file in Chromium', () => {
-  it('sends Authorization to /events-private; without it, stops with a HeraldHttpError (401 and its body)', async (ctx) => {
+/**
+ * A Chromium test: a sample app on a hub that outlives restarts, a page on its origin running `script`,
+ * then `check(page, app)`. Skipped (with the reason) when there is no Chromium.
+ */
+function inChromium(
+  title: string,
+  script: string,
+  check: (page: Page, app: Awaited<ReturnType<typeof restartable>>) => Promise<void>,
+) {
+  it(title, async (ctx) => {
     if (skipped) ctx.skip(skipped)
-    const hub = testHub()
-    const app = await start({ hub })
+    const app = await restartable(start)
     try {
-      const page = await openPage(
-        app,
-        `const client = herald.connect('/events-private', {
-          topics: 'feed',
-          headers: { authorization: 'Bearer ${EVENTS_TOKEN}' },
-          parse: { tick: 'json' },
-          onOpen: () => log.opens++,
-        })
-        client.on('tick', (data) => log.events.push(data.n))
-        herald.connect('/events-private', { topics: 'feed' }).closed.catch((e) => {
-          log.error = { name: e.name, status: e.status, body: e.body, isHttpError: e instanceof herald.HeraldHttpError }
-        })`,
-      )
+      const page = await openPage(app, script)
+      await check(page, app)
+      await page.close()
+    } finally {
+      await app.close()
+    }
+  })
+}
+
+describe('the browser file in Chromium', () => {
+  inChromium(
+    'sends Authorization to /events-private; without it, stops with a HeraldHttpError (401 and its body)',
+    `const client = herald.connect('/events-private', {
+      topics: 'feed',
+      headers: { authorization: 'Bearer ${EVENTS_TOKEN}' },
+      parse: { tick: 'json' },
+      onOpen: () => log.opens++,
+    })
+    client.on('tick', (data) => log.events.push(data.n))
+    herald.connect('/events-private', { topics: 'feed' }).closed.catch((e) => {
+      log.error = { name: e.name, status: e.status, body: e.body, isHttpError: e instanceof herald.HeraldHttpError }
+    })`,
+    async (page, { hub }) => {
       await waitFor(() => hub.subscriberCount('feed') === 1, 'the page to subscribe')
       for (let n = 1; n <= 3; n++) await hub.publish('feed', { event: 'tick', data: JSON.stringify({ n }) })
       const log = await poll(
@@ -114,36 +123,28 @@ describe('the browser file in Chromium', () => {
         body: 'Unauthorized',
         isHttpError: true,
       })
-      await page.close()
-    } finally {
-      await app.close()
-    }
-  })
+    },
+  )
 
-  it('resumes across a server restart on the same port with nothing lost or doubled', async (ctx) => {
-    if (skipped) ctx.skip(skipped)
-    const hub = testHub()
-    let app = await start({ hub: outliving(hub) })
-    const port = portOf(app.url)
-    try {
-      const page = await openPage(
-        app,
-        `herald.connect('/events-private', {
-          topics: 'feed',
-          headers: { authorization: 'Bearer ${EVENTS_TOKEN}' },
-          reconnect: { initialDelayMs: 100 },
-          onOpen: () => log.opens++,
-        }).on('message', (data) => log.events.push(data))`,
-      )
+  inChromium(
+    'resumes across a server restart on the same port with nothing lost or doubled',
+    `herald.connect('/events-private', {
+      topics: 'feed',
+      headers: { authorization: 'Bearer ${EVENTS_TOKEN}' },
+      reconnect: { initialDelayMs: 100 },
+      onOpen: () => log.opens++,
+    }).on('message', (data) => log.events.push(data))`,
+    async (page, app) => {
+      const { hub } = app
       await waitFor(() => hub.subscriberCount('feed') === 1, 'the page to subscribe')
       const send = async (from: number, to: number) => {
         for (let n = from; n <= to; n++) await hub.publish('feed', { data: `browser ${n}` })
       }
       await send(1, 3)
       await poll(page, 'events 1-3', (l) => l.events.length === 3)
-      await app.close() // streams cut; the hub and its history live on
+      await app.stop() // streams cut; the hub and its history live on
       await send(4, 6)
-      app = await start({ port, hub: outliving(hub) })
+      await app.restart()
       await poll(page, 'the replay of 4-6', (l) => l.events.length === 6, 15_000)
       await send(7, 8)
       await poll(page, 'events 7-8', (l) => l.events.length === 8)
@@ -152,29 +153,20 @@ describe('the browser file in Chromium', () => {
       expect(log.events).toEqual(Array.from({ length: 8 }, (_, i) => `browser ${i + 1}`))
       expect(log.opens).toBe(2)
       expect(hub.metrics().replayed).toBe(3)
-      await page.close()
-    } finally {
-      await app.close()
-      await hub.close()
-    }
-  })
+    },
+  )
 
-  it('reconnects at once on `online` and on becoming visible, instead of waiting out a long backoff', async (ctx) => {
-    if (skipped) ctx.skip(skipped)
-    const hub = testHub()
-    let app = await start({ hub: outliving(hub) })
-    const port = portOf(app.url)
-    try {
-      // A 60 s reconnect delay: within this test, only the page events can bring the client back.
-      const page = await openPage(
-        app,
-        `herald.connect('/events', {
-          topics: 'feed',
-          reconnect: { initialDelayMs: 60000, maxDelayMs: 60000 },
-          onOpen: () => log.opens++,
-          onReconnecting: (r) => log.reconnects.push({ code: r.reason.code, delayMs: r.delayMs }),
-        }).on('message', (data) => log.events.push(data))`,
-      )
+  inChromium(
+    'reconnects at once on `online` and on becoming visible, instead of waiting out a long backoff',
+    // A 60 s reconnect delay: within this test, only the page events can bring the client back.
+    `herald.connect('/events', {
+      topics: 'feed',
+      reconnect: { initialDelayMs: 60000, maxDelayMs: 60000 },
+      onOpen: () => log.opens++,
+      onReconnecting: (r) => log.reconnects.push({ code: r.reason.code, delayMs: r.delayMs }),
+    }).on('message', (data) => log.events.push(data))`,
+    async (page, app) => {
+      const { hub } = app
       await waitFor(() => hub.subscriberCount('feed') === 1, 'the page to subscribe')
       await hub.publish('feed', { data: 'one' })
       await poll(page, 'the first event', (l) => l.events.length === 1)
@@ -185,18 +177,18 @@ describe('the browser file in Chromium', () => {
       expect(log.reconnects).toEqual([{ code: 'ERR_SSE_NETWORK_CHANGED', delayMs: 0 }])
 
       // Server down: the client waits 60 s. The server comes back, then the network does.
-      await app.close()
+      await app.stop()
       await poll(page, 'the loss', (l) => l.reconnects.length === 2)
-      app = await start({ port, hub: outliving(hub) })
+      await app.restart()
       await hub.publish('feed', { data: 'two' })
       await page.evaluate(() => window.dispatchEvent(new Event('online')))
       log = await poll(page, 'the reconnect on online', (l) => l.opens === 3 && l.events.length === 2)
       expect(log.reconnects[1]?.delayMs).toBe(60_000)
 
       // Again, and this time the page comes back to the foreground.
-      await app.close()
+      await app.stop()
       await poll(page, 'the second loss', (l) => l.reconnects.length === 3)
-      app = await start({ port, hub: outliving(hub) })
+      await app.restart()
       await hub.publish('feed', { data: 'three' })
       await page.evaluate(() => {
         Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true })
@@ -208,10 +200,6 @@ describe('the browser file in Chromium', () => {
         (l) => l.opens === 4 && l.events.length === 3,
       )
       expect(log.events).toEqual(['one', 'two', 'three'])
-      await page.close()
-    } finally {
-      await app.close()
-      await hub.close()
-    }
-  })
+    },
+  )
 })

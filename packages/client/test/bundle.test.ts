@@ -41,7 +41,7 @@ it('the README example runs as written against a sample app', async () => {
   const printed: string[] = []
   let client: SseClient | undefined
   const connectAndKeep = ((...args: Parameters<typeof connect>) => {
-    client = connect(...args)
+    client = connect(...args) as unknown as SseClient
     return client
   }) as typeof connect
   const AsyncFunction = (async () => {}).constructor as new (

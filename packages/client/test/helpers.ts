@@ -20,11 +20,10 @@ export interface RunningSample {
   close(options?: { retryMs?: number }): Promise<void>
 }
 
+export type SampleStart = (options: { port?: number; hub?: Hub }) => Promise<RunningSample>
+
 /** Every sample app's `start()`: same options, same routes. */
-export const SAMPLE_APPS: {
-  name: string
-  start(options: { port?: number; hub?: Hub }): Promise<RunningSample>
-}[] = [
+export const SAMPLE_APPS: { name: string; start: SampleStart }[] = [
   { name: 'express-app', start: startExpress },
   { name: 'koa-app', start: startKoa },
   { name: 'hono-app', start: startHono },
@@ -37,6 +36,28 @@ export const SAMPLE_APPS: {
  */
 export function outliving(hub: Hub): Hub {
   return Object.assign(Object.create(hub) as Hub, { close: async () => {} })
+}
+
+/**
+ * `start`ed on a hub that outlives it: `stop()` cuts the streams as a crash would, `restart()` listens
+ * again on the same port with the same hub (and history), `close()` ends both.
+ */
+export async function restartable(start: SampleStart, hubOptions: HubOptions = {}) {
+  const hub = testHub(hubOptions)
+  let app = await start({ hub: outliving(hub) })
+  const port = portOf(app.url)
+  return {
+    hub,
+    url: app.url,
+    stop: () => app.close(),
+    async restart() {
+      app = await start({ port, hub: outliving(hub) })
+    },
+    async close() {
+      await app.close()
+      await hub.close()
+    },
+  }
 }
 
 /** A hub for tests: fast heartbeats, so a healthy stream is never silent for long. */

@@ -7,10 +7,10 @@ import {
   collect,
   dataOf,
   EVENTS_TOKEN,
-  outliving,
   portOf,
   type RunningSample,
   recorder,
+  restartable,
   SAMPLE_APPS,
   startProxy,
   testHub,
@@ -106,12 +106,12 @@ describe.each(SAMPLE_APPS)('$name', ({ start }) => {
 
   it('resumes across a server restart on the same port: nothing lost, nothing twice', async () => {
     // A non-ASCII epoch makes every id non-ASCII: the Last-Event-ID header must carry it as UTF-8.
-    const hub = testHub({ epoch: 'épα' })
-    const first = await serve({ hub: outliving(hub) })
-    const port = portOf(first.url)
+    const app = await restartable(start, { epoch: 'épα' })
+    cleanup.push(() => app.close())
+    const { hub } = app
     const { recording, callbacks } = recorder()
     const client = open(
-      connect(`${first.url}/events`, { topics: 'feed', reconnect: { initialDelayMs: 50 }, ...callbacks }),
+      connect(`${app.url}/events`, { topics: 'feed', reconnect: { initialDelayMs: 50 }, ...callbacks }),
     )
     void collect(client, recording)
     await waitFor(() => hub.subscriberCount('feed') === 1, 'the first subscription')
@@ -122,9 +122,9 @@ describe.each(SAMPLE_APPS)('$name', ({ start }) => {
     await waitFor(() => recording.events.length === 3, 'events 1-3')
     const idBeforeRestart = client.lastEventId
 
-    await first.close() // the streams are cut; the hub (and its history) lives on
+    await app.stop() // the streams are cut; the hub (and its history) lives on
     await publish(4, 6) // published while no server is up: only history has them
-    await serve({ port, hub: outliving(hub) })
+    await app.restart()
     await waitFor(
       () => recording.events.length === 6,
       () => `events 4-6 replayed (have ${recording.events.length})`,
@@ -139,8 +139,6 @@ describe.each(SAMPLE_APPS)('$name', ({ start }) => {
     expect(hub.metrics().replayed).toBe(3)
     expect(idBeforeRestart).toBe('épα-3')
     expect(client.lastEventId).toBe('épα-8')
-    client.close()
-    await hub.close()
   })
 
   it('waits out Retry-After on 503 (hub closed, subscriber limit) and 429 (per-client limit), then connects', async () => {
