@@ -6,6 +6,7 @@ describe('reconnectDelay', () => {
   it("waits exactly the base (the server's retry: hint) before the first attempt", () => {
     expect(reconnectDelay(1, 250, 1000, max, undefined, () => 0.99)).toBe(250)
     expect(reconnectDelay(1, 0, 1000, max, undefined, () => 0.5)).toBe(0)
+    expect(reconnectDelay(1, 3_600_000, 1000, max, undefined, () => 0.5)).toBe(max) // a hint past the cap
   })
 
   it('then a random wait up to base × 2^(n−1), capped ("full jitter")', () => {

@@ -10,7 +10,8 @@ export interface BackoffOptions {
 
 /**
  * The wait before reconnect attempt `failures` (1 for the first attempt after a loss):
- * - the first waits exactly `base`, the server's `retry:` hint when it sent one (as EventSource does);
+ * - the first waits exactly `base`, the server's `retry:` hint when it sent one (as EventSource does),
+ *   but no longer than `maxMs`;
  * - later ones wait a random time up to `base × 2^(failures−1)`, capped at `maxMs` ("full jitter"), so
  *   clients cut off together do not come back together;
  * - `retryAfterMs` (a 429/503's Retry-After) is a floor: the wait is at least that, plus a random share of
@@ -27,7 +28,7 @@ export function reconnectDelay(
   // A retry: 0 hint must not turn repeated failures into a tight loop: grow from at least `floor`.
   const ceiling = Math.min(maxMs, Math.max(base, floor) * 2 ** Math.min(failures - 1, 30))
   if (retryAfterMs !== undefined) return retryAfterMs + Math.floor(random() * ceiling)
-  return failures <= 1 ? base : Math.floor(random() * ceiling)
+  return failures <= 1 ? Math.min(base, maxMs) : Math.floor(random() * ceiling)
 }
 
 /** Retry-After as milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
