@@ -22,12 +22,19 @@ export interface RunningSample {
 
 export type SampleStart = (options: { port?: number; hub?: Hub }) => Promise<RunningSample>
 
+// The apps' tokens, passed to every `start()` (apps that read them from the environment ignore these).
+const TOKENS = { eventsToken: EVENTS_TOKEN, publishToken: 'client-tests-publish-token' }
+const withTokens =
+  (start: SampleStart): SampleStart =>
+  (options) =>
+    start({ ...TOKENS, ...options })
+
 /** Every sample app's `start()`: same options, same routes. */
 export const SAMPLE_APPS: { name: string; start: SampleStart }[] = [
-  { name: 'express-app', start: startExpress },
-  { name: 'koa-app', start: startKoa },
-  { name: 'hono-app', start: startHono },
-  { name: 'h3-app', start: startH3 },
+  { name: 'express-app', start: withTokens(startExpress) },
+  { name: 'koa-app', start: withTokens(startKoa) },
+  { name: 'hono-app', start: withTokens(startHono) },
+  { name: 'h3-app', start: withTokens(startH3) },
 ]
 
 /**
