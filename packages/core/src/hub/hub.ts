@@ -19,7 +19,7 @@ import { createMemoryStore } from './history.js'
 import { formatId, parseSeq } from './ids.js'
 import { resolveHubOptions } from './options.js'
 import { type HubContext, Subscriber } from './subscriber.js'
-import { checkTopics } from './topics.js'
+import { checkTopics, SharedTopicLists } from './topics.js'
 
 /** Retry-After (seconds) for refusals over a subscriber limit. */
 const LIMIT_RETRY_AFTER_SECONDS = 5
@@ -86,9 +86,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
   const all = new Set<Subscriber>()
   // Per client key: the count, and the key string itself, shared by that client's subscribers.
   const perClient = new Map<string, { key: string; count: number }>()
-  // Identical topic lists are shared between subscribers (one array per distinct list, not per stream).
-  const topicLists = new Map<string, { topics: readonly string[]; refs: number }>()
-  const listKey = (topics: readonly string[]) => (topics.length === 1 ? topics[0]! : topics.join('\n'))
+  const topicLists = new SharedTopicLists()
   const metrics = newMetrics()
   /** Sinks that were ended with bytes still unsent, and when to give up on them. */
   const lingering = new Map<Sink, number>()
@@ -173,9 +171,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
     release(sub, reason) {
       all.delete(sub)
-      const lk = listKey(sub.topics)
-      const list = topicLists.get(lk)
-      if (list && --list.refs === 0) topicLists.delete(lk)
+      topicLists.release(sub.topics)
       for (const topic of sub.topics) {
         const set = byTopic.get(topic)
         if (set?.delete(sub) && set.size === 0) byTopic.delete(topic)
@@ -303,6 +299,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
       const entry = {
         seq: next,
         bytes,
+        // Topics hold no line breaks, so a joined list never equals a single topic or another list.
         key: key ?? (list.length === 1 ? list[0] : list.join('\n')),
         topics: list,
         time: Date.now(),
@@ -351,16 +348,11 @@ export function createHub(hubOptions?: HubOptions): Hub {
           key = client.key
         } else perClient.set(key, { key, count: 1 })
       }
-      const lk = listKey(topics)
-      let list = topicLists.get(lk)
-      if (list) list.refs++
-      else {
-        list = { topics, refs: 1 }
-        topicLists.set(lk, list)
-      }
-      const sub = new Subscriber(context, ++subscriberIds, sink, list.topics, key)
+      // Registered under exactly the topics of the shared list, so release finds it under each of them.
+      const shared = topicLists.acquire(topics)
+      const sub = new Subscriber(context, ++subscriberIds, sink, shared, key)
       all.add(sub)
-      for (const topic of topics) {
+      for (const topic of shared) {
         let set = byTopic.get(topic)
         if (!set) {
           set = new Set()
@@ -449,5 +441,31 @@ export function createHub(hubOptions?: HubOptions): Hub {
       return closing
     },
   }
+  registries.set(hub, () => ({
+    subscribers: all.size,
+    topics: byTopic.size,
+    lists: topicLists.size,
+    clients: perClient.size,
+  }))
   return hub
+}
+
+/** What a hub holds for its subscribers; every count is 0 once they are all gone. */
+export interface HubRegistry {
+  subscribers: number
+  /** Topics with a subscriber set. */
+  topics: number
+  /** Distinct topic lists shared between subscribers. */
+  lists: number
+  /** Client keys counted for `maxSubscribersPerClient`. */
+  clients: number
+}
+
+const registries = new WeakMap<Hub, () => HubRegistry>()
+
+/** @internal For leak tests: the sizes of `hub`'s registries (a hub made by `createHub`). */
+export function inspectRegistry(hub: Hub): HubRegistry {
+  const read = registries.get(hub)
+  if (!read) throw new TypeError('not a hub made by createHub')
+  return read()
 }
