@@ -8,6 +8,7 @@ import type {
   Hub,
   HubMetrics,
   HubOptions,
+  HubRules,
   PublishMessage,
   ReplayResult,
   Sink,
@@ -21,6 +22,9 @@ import { resolveHubOptions } from './options.js'
 import { type HubContext, Subscriber } from './subscriber.js'
 import { checkTopics, SharedTopicLists } from './topics.js'
 
+/** The event a subscriber cut for being slow receives last (with `slowConsumerEvent`). */
+const SLOW_CONSUMER_EVENT = 'slow-consumer'
+
 /** Retry-After (seconds) for refusals over a subscriber limit. */
 const LIMIT_RETRY_AFTER_SECONDS = 5
 
@@ -33,6 +37,20 @@ const clock = () => Math.floor(performance.now())
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+/** The field that makes most of an oversized event, for the error. */
+function largestField(message: PublishMessage): string {
+  let field = 'data'
+  let size = message.data?.length ?? 0
+  for (const name of ['event', 'comment'] as const) {
+    const length = message[name]?.length ?? 0
+    if (length > size) {
+      field = name
+      size = length
+    }
+  }
+  return field
 }
 
 function newMetrics(): HubMetrics {
@@ -50,6 +68,8 @@ function newMetrics(): HubMetrics {
     slowConsumerDisconnects: 0,
     drainTimeouts: 0,
     refused: { limit: 0, clientLimit: 0, closed: 0 },
+    historyEvents: 0,
+    historyBytes: 0,
   }
 }
 
@@ -82,6 +102,17 @@ export function createHub(hubOptions?: HubOptions): Hub {
   const { epoch } = options
   const store: HistoryStore | undefined =
     options.store ?? (options.history ? createMemoryStore(options.history) : undefined)
+  const rules: HubRules = Object.freeze({
+    maxTopicsPerStream: options.maxTopicsPerStream,
+    maxTopicLength: options.maxTopicLength,
+    topicPattern: options.topicPattern,
+    maxEventBytes: options.maxEventBytes,
+    controlEvents: Object.freeze(
+      [options.resetEvent, options.gapEvent, SLOW_CONSUMER_EVENT, options.connectedEvent].filter(
+        (name): name is string => name !== undefined,
+      ),
+    ),
+  })
   const byTopic = new Map<string, Set<Subscriber>>()
   const all = new Set<Subscriber>()
   // Per client key: the count, and the key string itself, shared by that client's subscribers.
@@ -155,7 +186,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     maxWriteBytes: Math.max(16 * 1024, Math.min(64 * 1024, Math.floor(options.budgetBytes / 4))),
     frames: {
       heartbeat: encodeComment(),
-      slowConsumer: encodeEvent({ event: 'slow-consumer', data: '' }),
+      slowConsumer: encodeEvent({ event: SLOW_CONSUMER_EVENT, data: '' }),
       retry: options.retryMs === undefined ? undefined : encodeEvent({ retry: options.retryMs }),
     },
     get now() {
@@ -274,7 +305,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
 
     publish(topics: string | readonly string[], message: PublishMessage): string {
       if (closed) throw new HeraldClosedError('Cannot publish: the hub is closed', closedRetryAfter)
-      const list = checkTopics(topics)
+      const list = checkTopics(topics, rules)
       if (message === null || typeof message !== 'object') {
         throw new HeraldEncodingError('message', 'ERR_SSE_INVALID_MESSAGE', 'must be an object')
       }
@@ -295,6 +326,13 @@ export function createHub(hubOptions?: HubOptions): Hub {
         comment: message.comment,
         id,
       })
+      if (bytes.length > rules.maxEventBytes) {
+        throw new HeraldEncodingError(
+          largestField(message),
+          'ERR_HERALD_EVENT_TOO_LARGE',
+          `the event encodes to ${bytes.length} bytes, more than maxEventBytes (${rules.maxEventBytes})`,
+        )
+      }
       seq = next
       const entry = {
         seq: next,
@@ -325,7 +363,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
         throw new HeraldConfigError('subscribe options', 'must be an object')
       }
       const sink = checkSink(subscribeOptions.sink)
-      const topics = checkTopics(subscribeOptions.topics)
+      const topics = checkTopics(subscribeOptions.topics, rules, rules.maxTopicsPerStream)
       const { lastEventId, clientKey } = subscribeOptions
       if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== 'string') {
         throw new HeraldConfigError('lastEventId', 'must be a string, null or undefined')
@@ -382,8 +420,17 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
 
     metrics(): HubMetrics {
-      return { ...metrics, subscribers: all.size, refused: { ...metrics.refused } }
+      const history = store?.usage?.()
+      return {
+        ...metrics,
+        subscribers: all.size,
+        refused: { ...metrics.refused },
+        historyEvents: history?.events ?? 0,
+        historyBytes: history?.bytes ?? 0,
+      }
     },
+
+    rules,
 
     checkAdmission(clientKey?: string): AdmissionRefusal | null {
       const refused = refusal(clientKey)

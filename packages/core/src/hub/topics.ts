@@ -1,35 +1,69 @@
 import { HeraldTopicError } from '../errors.js'
+import type { HubRules } from '../types.js'
 
 /** Longest topic name accepted (in UTF-16 code units). */
 export const MAX_TOPIC_LENGTH = 256
 
 // C0 controls and DEL: invisible in logs, and line breaks or NUL would let one topic pose as a list.
-const CONTROL = /[\u0000-\u001f\u007f]/
+// A loop, not a regex: it runs on every publish and is several times faster on short names.
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f) return true
+  }
+  return false
+}
 
-/** Why `topic` is not a valid topic name, or undefined when it is. Never throws. */
-export function topicProblem(topic: unknown): string | undefined {
+/** The name rules of a hub with default options. */
+type NameRules = Pick<HubRules, 'maxTopicLength' | 'topicPattern'>
+const DEFAULT_RULES: NameRules = { maxTopicLength: MAX_TOPIC_LENGTH, topicPattern: undefined }
+
+/** Why `topic` is not a valid topic name under `rules`, or undefined when it is. Never throws. */
+export function topicProblem(topic: unknown, rules: NameRules = DEFAULT_RULES): string | undefined {
   if (typeof topic !== 'string') return `must be a string, got ${topic === null ? 'null' : typeof topic}`
   if (topic.length === 0) return 'must not be empty'
-  if (topic.length > MAX_TOPIC_LENGTH) return `must be at most ${MAX_TOPIC_LENGTH} characters`
-  if (CONTROL.test(topic)) return 'must not contain control characters (U+0000 to U+001F, U+007F)'
+  if (topic.length > rules.maxTopicLength) return `must be at most ${rules.maxTopicLength} characters`
+  if (hasControl(topic)) return 'must not contain control characters (U+0000 to U+001F, U+007F)'
+  if (rules.topicPattern && !rules.topicPattern.test(topic)) return `must match ${rules.topicPattern}`
+  return undefined
+}
+
+/**
+ * Why `topics` (one name or a list) is not acceptable under `rules`, with the offending value, or
+ * undefined. `maxCount`: most topics in the list (for a stream; a publish has no limit). Never throws.
+ */
+export function topicsProblem(
+  topics: unknown,
+  rules: NameRules = DEFAULT_RULES,
+  maxCount = Number.POSITIVE_INFINITY,
+): { topic: unknown; rule: string } | undefined {
+  if (typeof topics === 'string') {
+    const rule = topicProblem(topics, rules)
+    return rule === undefined ? undefined : { topic: topics, rule }
+  }
+  if (!Array.isArray(topics)) return { topic: topics, rule: 'topics must be a string or an array of strings' }
+  if (topics.length === 0) return { topic: topics, rule: 'at least one topic is required' }
+  for (const topic of topics) {
+    const rule = topicProblem(topic, rules)
+    if (rule !== undefined) return { topic, rule }
+  }
+  if (topics.length > maxCount && new Set(topics).size > maxCount) {
+    return { topic: topics, rule: `at most ${maxCount} topics per stream, got ${new Set(topics).size}` }
+  }
   return undefined
 }
 
 /** Checks one or several topics; returns them as a duplicate-free list. Throws `HeraldTopicError`. */
-export function checkTopics(topics: unknown): string[] {
-  if (typeof topics === 'string') {
-    const problem = topicProblem(topics)
-    if (problem) throw new HeraldTopicError(topics, problem)
-    return [topics]
-  }
-  if (!Array.isArray(topics))
-    throw new HeraldTopicError(topics, 'topics must be a string or an array of strings')
-  if (topics.length === 0) throw new HeraldTopicError(topics, 'at least one topic is required')
-  for (const t of topics) {
-    const problem = topicProblem(t)
-    if (problem) throw new HeraldTopicError(t, problem)
-  }
-  return topics.length === 1 ? [topics[0]] : [...new Set<string>(topics)]
+export function checkTopics(
+  topics: unknown,
+  rules: NameRules = DEFAULT_RULES,
+  maxCount = Number.POSITIVE_INFINITY,
+): string[] {
+  const problem = topicsProblem(topics, rules, maxCount)
+  if (problem) throw new HeraldTopicError(problem.topic, problem.rule)
+  if (typeof topics === 'string') return [topics]
+  const list = topics as string[]
+  return list.length === 1 ? [list[0]!] : [...new Set<string>(list)]
 }
 
 /**
