@@ -76,7 +76,8 @@ export function createPublishGuard(
     try {
       parsed = new URL(origin)
     } catch {}
-    if (!parsed || parsed.origin === 'null' || parsed.origin !== origin.replace(/\/$/, '')) {
+    // What a browser sends: scheme, host and port only, lower-cased (so `https://Admin.example/` is fine).
+    if (!parsed || parsed.origin === 'null' || parsed.pathname !== '/' || parsed.search || parsed.hash) {
       throw new HeraldConfigError(
         'allowedOrigins',
         `${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path)`,
