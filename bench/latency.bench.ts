@@ -25,7 +25,7 @@ interface RunningApp {
   hub: Hub
   close(): Promise<void>
 }
-type Start = (options?: { port?: number }) => Promise<RunningApp>
+type Start = (options?: { port?: number; publishToken?: string; eventsToken?: string }) => Promise<RunningApp>
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ADAPTERS = [
@@ -161,7 +161,8 @@ for (const { name, middleware } of ADAPTERS) {
   }
   try {
     const { start } = (await import(pathToFileURL(file).href)) as { start: Start }
-    const app = await start({ port: 0 })
+    // Tokens given, so a sample app does not make up and print its own (the bench publishes in-process).
+    const app = await start({ port: 0, publishToken: 'bench', eventsToken: 'bench' })
     const sub = await Subscriber.open(app.url, 'latency')
     targets.push({ name, middleware, app, sub, samples: [] })
   } catch (error) {

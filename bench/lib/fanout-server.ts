@@ -66,8 +66,9 @@ function handWritten(): Impl {
 }
 
 function herald(): Impl {
-  // Defaults throughout (history, budget, heartbeat), except a fixed epoch so ids match the others.
-  const hub = createHub({ epoch: EPOCH })
+  // Defaults throughout (history, budget, heartbeat), except a fixed epoch so ids match the others, and
+  // no per-client cap: every one of the thousands of bench streams comes from 127.0.0.1.
+  const hub = createHub({ epoch: EPOCH, maxSubscribersPerClient: Number.POSITIVE_INFINITY })
   return {
     handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')

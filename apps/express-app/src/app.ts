@@ -1,24 +1,35 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub, publishFromBody } from '@herald/sse-core'
+import {
+  type CloseOptions,
+  checkBearer,
+  createHub,
+  createPublishGuard,
+  type Hub,
+  publishFromBody,
+} from '@herald/sse-core'
 import { sse } from '@herald/sse-express'
 import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import { PAGE } from './page.js'
+import { resolveSecrets, type Secrets } from './tokens.js'
 
-/** The token `/events-private` accepts (`Authorization: Bearer <token>`); set EVENTS_TOKEN in real use. */
-const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
-
-// 401 without credentials, 403 with wrong ones; either way before any stream starts.
-const checkToken = (header: string | null | undefined) =>
-  header ? header === `Bearer ${EVENTS_TOKEN}` : ({ status: 401 } as const)
+/** Topics under this prefix are served on `/events-private` only. */
+const PRIVATE = 'private:'
 
 /**
- * The sample app: `GET /` (demo page), `GET /events?topic=T` (SSE; repeat `topic` for several) and
- * `POST /publish` (JSON `{ topic, event?, data }` → `{ id }`).
+ * The sample app: `GET /` (demo page), `GET /events?topic=T` (SSE; repeat `topic` for several; `private:`
+ * topics refused), `GET /events-private?topic=T` (any topic, `Authorization: Bearer <eventsToken>`) and
+ * `POST /publish` (JSON `{ topic, event?, data }` → `{ id }`, `Authorization: Bearer <publishToken>`).
  */
-export function buildApp(hub: Hub): Express {
+export function buildApp(hub: Hub, secrets: Secrets): Express {
   const app = express()
+  // Nobody needs to know the framework; every answer says its Content-Type is the truth.
+  app.disable('x-powered-by')
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    next()
+  })
   // Compression in front of everything, on purpose: the SSE stream must get through it unharmed.
   app.use(compression())
 
@@ -27,21 +38,39 @@ export function buildApp(hub: Hub): Express {
   })
 
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
-  app.get('/events', sse(hub))
-  // Same stream behind a check: `Authorization: Bearer <EVENTS_TOKEN>`.
-  app.get('/events-private', sse(hub, { authorize: (req) => checkToken(req.get('authorization')) }))
+  app.get(
+    '/events',
+    sse(hub, {
+      authorize: (_req, { topics }) =>
+        topics.some((topic) => topic.startsWith(PRIVATE))
+          ? { status: 403, reason: `Forbidden: ${PRIVATE} topics are served on /events-private` }
+          : true,
+    }),
+  )
+  // Any topic, `private:` ones included, for `Authorization: Bearer <eventsToken>` (401 without, 403 wrong).
+  app.get(
+    '/events-private',
+    sse(hub, { authorize: (req) => checkBearer(req.get('authorization'), secrets.eventsToken) }),
+  )
 
+  // Content-Type JSON (415), no foreign Origin (403), the publish token (401/403): before the body is read.
+  const guard = createPublishGuard({ token: secrets.publishToken, allowedOrigins: secrets.allowedOrigins })
   app.post(
     '/publish',
     (req, res, next) => {
-      const type = req.headers['content-type']
-      if (type === undefined || req.is('application/json')) return next()
-      res.status(415).json({ error: `Content-Type must be application/json, got ${type}` })
+      const refused = guard({
+        contentType: req.get('content-type'),
+        origin: req.get('origin'),
+        host: req.get('host'),
+        authorization: req.get('authorization'),
+      })
+      if (refused) res.status(refused.status).json(refused.body)
+      else next()
     },
     // strict: false lets any JSON through, so a non-object gets publishFromBody's reason, not "invalid JSON".
-    express.json({ type: () => true, strict: false, limit: '64kb' }),
-    (req, res) => {
-      const { status, body } = publishFromBody(hub, req.body)
+    express.json({ strict: false, limit: '64kb' }),
+    async (req, res) => {
+      const { status, body } = await publishFromBody(hub, req.body)
       res.status(status).json(body)
     },
   )
@@ -62,7 +91,7 @@ export function buildApp(hub: Hub): Express {
   return app
 }
 
-export interface StartOptions {
+export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
@@ -75,9 +104,24 @@ export interface RunningApp {
   close(options?: CloseOptions): Promise<void>
 }
 
-/** Builds the app around `hub` and listens on `port`. */
-export async function start({ port = 0, hub = createHub() }: StartOptions = {}): Promise<RunningApp> {
-  const server = createServer(buildApp(hub))
+/**
+ * Builds the app around `hub` and listens on `port`. Tokens come from the options, else from
+ * `PUBLISH_TOKEN` / `EVENTS_TOKEN` (see `resolveSecrets`: required in production).
+ */
+export async function start({ port = 0, hub, ...given }: StartOptions = {}): Promise<RunningApp> {
+  const secrets = resolveSecrets(given)
+  hub ??= createHub()
+  const server = createServer(
+    {
+      // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at most
+      // 64 KiB), checked every second: Node's 60 s / 300 s let slow senders hold sockets open for minutes.
+      // An event stream is a GET whose request is complete with its headers, so it is not affected.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 1000,
+    },
+    buildApp(hub, secrets),
+  )
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, () => {

@@ -1,7 +1,14 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub, publishFromBody } from '@herald/sse-core'
+import {
+  type CloseOptions,
+  checkBearer,
+  createHub,
+  createPublishGuard,
+  type Hub,
+  publishFromBody,
+} from '@herald/sse-core'
 import { sse } from '@herald/sse-hono'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
@@ -9,38 +16,62 @@ import { bodyLimit } from 'hono/body-limit'
 import { compress } from 'hono/compress'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { PAGE } from './page.js'
+import { resolveSecrets, type Secrets } from './tokens.js'
 
-/** The token `/events-private` accepts (`Authorization: Bearer <token>`); set EVENTS_TOKEN in real use. */
-const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
-
-// 401 without credentials, 403 with wrong ones; either way before any stream starts.
-const checkToken = (header: string | null | undefined) =>
-  header ? header === `Bearer ${EVENTS_TOKEN}` : ({ status: 401 } as const)
+/** Topics under this prefix are served on `/events-private` only. */
+const PRIVATE = 'private:'
 
 const MAX_BODY_BYTES = 64 * 1024
-const JSON_TYPE = /^application\/json\s*(;|$)/i
 
-/** The Hono app: the demo page, the event stream and the publish endpoint, behind compression. */
-export function buildApp(hub: Hub): Hono {
+/**
+ * The Hono app: the demo page, the event stream (`private:` topics refused), the private stream (any
+ * topic, `Authorization: Bearer <eventsToken>`) and the publish endpoint (`Bearer <publishToken>`),
+ * behind compression.
+ */
+export function buildApp(hub: Hub, secrets: Secrets): Hono {
   const app = new Hono()
+  // Every answer says its Content-Type is the truth.
+  app.use(async (c, next) => {
+    c.header('X-Content-Type-Options', 'nosniff')
+    await next()
+  })
   // Compression in front of everything, on purpose: the stream says `no-transform`, so compress() skips it.
   app.use(compress())
   app.get('/', (c) => c.html(PAGE))
   // One subscriber per request: topics from `?topic=` (repeatable), replay from Last-Event-ID.
-  app.get('/events', sse(hub))
-  // Same stream behind a check: `Authorization: Bearer <EVENTS_TOKEN>`.
-  app.get('/events-private', sse(hub, { authorize: (c) => checkToken(c.req.header('authorization')) }))
+  app.get(
+    '/events',
+    sse(hub, {
+      authorize: (_c, { topics }) =>
+        topics.some((topic) => topic.startsWith(PRIVATE))
+          ? { status: 403, reason: `Forbidden: ${PRIVATE} topics are served on /events-private` }
+          : true,
+    }),
+  )
+  // Any topic, `private:` ones included, for `Authorization: Bearer <eventsToken>` (401 without, 403 wrong).
+  app.get(
+    '/events-private',
+    sse(hub, { authorize: (c) => checkBearer(c.req.header('authorization'), secrets.eventsToken) }),
+  )
+  // Content-Type JSON (415), no foreign Origin (403), the publish token (401/403): before the body is read.
+  const guard = createPublishGuard({ token: secrets.publishToken, allowedOrigins: secrets.allowedOrigins })
   app.post(
     '/publish',
+    async (c, next) => {
+      const refused = guard({
+        contentType: c.req.header('content-type'),
+        origin: c.req.header('origin'),
+        host: new URL(c.req.url).host,
+        authorization: c.req.header('authorization'),
+      })
+      if (refused) return c.json(refused.body, refused.status as ContentfulStatusCode)
+      await next()
+    },
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: (c) => c.json({ error: 'body is larger than 64 KiB' }, 413),
     }),
     async (c) => {
-      const type = c.req.header('content-type')
-      if (type !== undefined && !JSON_TYPE.test(type)) {
-        return c.json({ error: `Content-Type must be application/json, got ${type}` }, 415)
-      }
       let body: unknown
       try {
         body = JSON.parse(await c.req.text())
@@ -48,14 +79,14 @@ export function buildApp(hub: Hub): Hono {
         return c.json({ error: `body is not valid JSON: ${(error as Error).message}` }, 400)
       }
       // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503.
-      const { status, body: answer } = publishFromBody(hub, body)
+      const { status, body: answer } = await publishFromBody(hub, body)
       return c.json(answer, status as ContentfulStatusCode)
     },
   )
   return app
 }
 
-export interface StartOptions {
+export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
@@ -70,15 +101,33 @@ export interface RunningApp {
   close(options?: CloseOptions): Promise<void>
 }
 
-/** Starts the app on @hono/node-server, which hands the adapter the raw Node response (the fast path). */
+/**
+ * Starts the app on @hono/node-server, which hands the adapter the raw Node response (the fast path).
+ * Tokens come from the options, else from `PUBLISH_TOKEN` / `EVENTS_TOKEN` (see `resolveSecrets`:
+ * required in production).
+ */
 export async function start({
   port = 0,
-  hub = createHub(),
+  hub,
   http2: h2c = false,
+  ...given
 }: StartOptions = {}): Promise<RunningApp> {
+  const secrets = resolveSecrets(given)
+  hub ??= createHub()
   const server = createAdaptorServer({
-    fetch: buildApp(hub).fetch,
-    ...(h2c && { createServer: http2.createServer }),
+    fetch: buildApp(hub, secrets).fetch,
+    ...(h2c
+      ? { createServer: http2.createServer }
+      : {
+          // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at
+          // most 64 KiB), checked every second: Node's 60 s / 300 s let slow senders hold sockets for
+          // minutes. An event stream is a GET, complete with its headers, so it is not affected.
+          serverOptions: {
+            headersTimeout: 10_000,
+            requestTimeout: 30_000,
+            connectionsCheckingInterval: 1000,
+          },
+        }),
   })
   server.listen(port)
   await once(server, 'listening')

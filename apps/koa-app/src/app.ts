@@ -1,28 +1,38 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub, publishFromBody } from '@herald/sse-core'
+import {
+  type CloseOptions,
+  checkBearer,
+  createHub,
+  createPublishGuard,
+  type Hub,
+  publishFromBody,
+} from '@herald/sse-core'
 import { sse } from '@herald/sse-koa'
 import Router from '@koa/router'
 import Koa from 'koa'
 import compress from 'koa-compress'
 import { PAGE } from './page.js'
+import { resolveSecrets, type Secrets } from './tokens.js'
 
-/** The token `/events-private` accepts (`Authorization: Bearer <token>`); set EVENTS_TOKEN in real use. */
-const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
-
-// 401 without credentials, 403 with wrong ones; either way before any stream starts.
-const checkToken = (header: string | null | undefined) =>
-  header ? header === `Bearer ${EVENTS_TOKEN}` : ({ status: 401 } as const)
+/** Topics under this prefix are served on `/events-private` only. */
+const PRIVATE = 'private:'
 
 const MAX_BODY_BYTES = 64 * 1024
 
 /**
- * The sample app: `GET /` (demo page), `GET /events?topic=T` (SSE; repeat `topic` for several) and
- * `POST /publish` (JSON `{ topic, event?, data }` → `{ id }`).
+ * The sample app: `GET /` (demo page), `GET /events?topic=T` (SSE; repeat `topic` for several; `private:`
+ * topics refused), `GET /events-private?topic=T` (any topic, `Authorization: Bearer <eventsToken>`) and
+ * `POST /publish` (JSON `{ topic, event?, data }` → `{ id }`, `Authorization: Bearer <publishToken>`).
  */
-export function buildApp(hub: Hub): Koa {
+export function buildApp(hub: Hub, secrets: Secrets): Koa {
   const app = new Koa()
+  // Every answer says its Content-Type is the truth.
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff')
+    await next()
+  })
   // Compression in front of everything, on purpose: the SSE stream must get through it unharmed.
   app.use(compress())
 
@@ -33,15 +43,34 @@ export function buildApp(hub: Hub): Koa {
   })
 
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
-  router.get('/events', sse(hub))
-  // Same stream behind a check: `Authorization: Bearer <EVENTS_TOKEN>`.
-  router.get('/events-private', sse(hub, { authorize: (ctx) => checkToken(ctx.get('authorization')) }))
+  router.get(
+    '/events',
+    sse(hub, {
+      authorize: (_ctx, { topics }) =>
+        topics.some((topic) => topic.startsWith(PRIVATE))
+          ? { status: 403, reason: `Forbidden: ${PRIVATE} topics are served on /events-private` }
+          : true,
+    }),
+  )
+  // Any topic, `private:` ones included, for `Authorization: Bearer <eventsToken>` (401 without, 403 wrong).
+  router.get(
+    '/events-private',
+    sse(hub, { authorize: (ctx) => checkBearer(ctx.get('authorization'), secrets.eventsToken) }),
+  )
 
+  // Content-Type JSON (415), no foreign Origin (403), the publish token (401/403): before the body is read.
+  const guard = createPublishGuard({ token: secrets.publishToken, allowedOrigins: secrets.allowedOrigins })
   router.post('/publish', async (ctx) => {
-    // `ctx.is()` needs a Content-Length or chunked body, which HTTP/2 requests may not have: compare the type.
-    if (ctx.request.type !== '' && ctx.request.type !== 'application/json') {
-      ctx.status = 415
-      ctx.body = { error: `Content-Type must be application/json, got ${ctx.get('content-type')}` }
+    const refused = guard({
+      contentType: ctx.get('content-type'),
+      origin: ctx.get('origin'),
+      // `ctx.host` reads `:authority` on HTTP/2.
+      host: ctx.host,
+      authorization: ctx.get('authorization'),
+    })
+    if (refused) {
+      ctx.status = refused.status
+      ctx.body = refused.body
       return
     }
     const text = await readBody(ctx.req)
@@ -58,7 +87,7 @@ export function buildApp(hub: Hub): Koa {
       ctx.body = { error: `body is not valid JSON: ${(err as Error).message}` }
       return
     }
-    const outcome = publishFromBody(hub, body)
+    const outcome = await publishFromBody(hub, body)
     ctx.status = outcome.status
     ctx.body = outcome.body
   })
@@ -79,7 +108,7 @@ async function readBody(req: IncomingMessage | Http2ServerRequest): Promise<stri
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export interface StartOptions {
+export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
@@ -94,14 +123,32 @@ export interface RunningApp {
   close(options?: CloseOptions): Promise<void>
 }
 
-/** Builds the app around `hub` and listens on `port`. */
+/**
+ * Builds the app around `hub` and listens on `port`. Tokens come from the options, else from
+ * `PUBLISH_TOKEN` / `EVENTS_TOKEN` (see `resolveSecrets`: required in production).
+ */
 export async function start({
   port = 0,
-  hub = createHub(),
+  hub,
   http2 = false,
+  ...given
 }: StartOptions = {}): Promise<RunningApp> {
-  const callback = buildApp(hub).callback()
-  const server = http2 ? createHttp2Server(callback) : createHttpServer(callback)
+  const secrets = resolveSecrets(given)
+  hub ??= createHub()
+  const callback = buildApp(hub, secrets).callback()
+  const server = http2
+    ? createHttp2Server(callback)
+    : createHttpServer(
+        {
+          // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at
+          // most 64 KiB), checked every second: Node's 60 s / 300 s let slow senders hold sockets for
+          // minutes. An event stream is a GET, complete with its headers, so it is not affected.
+          headersTimeout: 10_000,
+          requestTimeout: 30_000,
+          connectionsCheckingInterval: 1000,
+        },
+        callback,
+      )
   // HTTP/2 sessions outlive their streams; track them so close() does not wait on idle ones.
   const sessions = new Set<Http2Session>()
   server.on('session', (session: Http2Session) => {

@@ -1,5 +1,6 @@
 // The demo page: an EventSource on /events?topic=demo that lists events as they arrive, and a form that
-// POSTs to /publish. Inline and dependency-free so the whole app stays in a few files.
+// POSTs to /publish with the publish token the server printed (kept in this tab's sessionStorage).
+// Inline and dependency-free so the whole app stays in a few files.
 export const PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -8,8 +9,8 @@ export const PAGE = `<!doctype html>
 <title>Herald SSE demo</title>
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
-  form { display: flex; gap: .5rem; margin-bottom: 1rem; }
-  input { flex: 1; padding: .3rem; }
+  form { display: flex; flex-wrap: wrap; gap: .5rem; margin-bottom: 1rem; }
+  input { flex: 1; min-width: 8rem; padding: .3rem; }
   #status { color: #666; }
   #events { list-style: none; padding: 0; font-family: ui-monospace, monospace; }
   #events li { border-bottom: 1px solid #eee; padding: .2rem 0; white-space: pre-wrap; }
@@ -19,6 +20,7 @@ export const PAGE = `<!doctype html>
 <h1>Herald SSE demo</h1>
 <p id="status">connecting…</p>
 <form id="publish">
+  <input name="token" type="password" placeholder="publish token (printed by the server)" autocomplete="off" required>
   <input name="event" placeholder="event (optional)">
   <input name="data" placeholder="data" required>
   <button>Publish</button>
@@ -45,14 +47,17 @@ export const PAGE = `<!doctype html>
     listening.add(type)
   }
   for (const type of ['greeting', 'reset', 'shutdown']) listen(type)
-  document.getElementById('publish').onsubmit = async (submit) => {
+  const publish = document.getElementById('publish')
+  publish.token.value = sessionStorage.getItem('publish-token') ?? ''
+  publish.onsubmit = async (submit) => {
     submit.preventDefault()
     const form = new FormData(submit.target)
+    sessionStorage.setItem('publish-token', form.get('token'))
     const body = { topic: 'demo', data: form.get('data') }
     if (form.get('event')) listen((body.event = form.get('event')))
     const res = await fetch('/publish', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + form.get('token') },
       body: JSON.stringify(body),
     })
     if (!res.ok) status.textContent = 'publish refused: ' + (await res.json()).error

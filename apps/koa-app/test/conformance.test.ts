@@ -1,4 +1,13 @@
 import { runConformance } from '@herald/sse-conformance'
 import { start } from '../src/app.js'
 
-runConformance({ name: 'koa-app', start, compression: true, h2: true, auth: { path: '/events-private' } })
+// The suite publishes through the protected route with the token the app is started with.
+const publishToken = 'conformance-publish'
+runConformance({
+  name: 'koa-app',
+  start: (options) => start({ ...options, publishToken, eventsToken: 'conformance-events' }),
+  publishHeaders: { authorization: `Bearer ${publishToken}` },
+  compression: true,
+  h2: true,
+  auth: { path: '/events-private' },
+})

@@ -39,6 +39,8 @@ export interface RunningServer {
   authUrl?: string | URL
   /** Compression middleware is in front of every route (see {@link ConformanceTarget}). */
   compression?: boolean
+  /** Headers sent with every publish request (see {@link ConformanceTarget}). */
+  publishHeaders?: Record<string, string>
 }
 
 /** A server source for a server that is already running. Checks that configure a hub are skipped. */
@@ -47,6 +49,7 @@ export function runningServer(server: RunningServer): ServerSource {
   const resolved: ServerUnderTest = {
     eventsUrl,
     publishUrl: server.publishUrl === undefined ? undefined : new URL(server.publishUrl),
+    publishHeaders: { ...server.publishHeaders },
     pageUrl: new URL(server.pageUrl ?? '/', eventsUrl),
     authUrl: server.authUrl === undefined ? undefined : new URL(server.authUrl),
     hub: undefined,
@@ -89,6 +92,7 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
       return {
         eventsUrl: new URL(paths.events, base),
         publishUrl: new URL(paths.publish, base),
+        publishHeaders: { ...target.publishHeaders },
         pageUrl: new URL(paths.page, base),
         authUrl: target.auth ? new URL(target.auth.path, base) : undefined,
         hub,
@@ -234,7 +238,7 @@ export async function runCase(
       if (server.publishUrl === undefined) throw new SkipCase('needs a publish URL (--publish-url)')
       const res = await client.text(server.publishUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...server.publishHeaders, 'content-type': 'application/json' },
         body,
       })
       return { status: res.status, body: res.body }

@@ -41,6 +41,8 @@ export interface ConformanceTarget {
   auth?: { path: string }
   /** Paths of the sample-app convention. Defaults: `/events`, `/publish`, `/`. */
   paths?: { events?: string; publish?: string; page?: string }
+  /** Headers sent with every publish request the suite makes (a token: `{ authorization: 'Bearer …' }`). */
+  publishHeaders?: Record<string, string>
   /** Options merged into every hub the suite creates (the suite's per-check options win). */
   hubOptions?: HubOptions
   /**
@@ -72,6 +74,8 @@ export interface ConformanceCase {
 export interface ServerUnderTest {
   eventsUrl: URL
   publishUrl: URL | undefined
+  /** Sent with every publish request (see `ConformanceTarget.publishHeaders`). */
+  publishHeaders: Record<string, string>
   pageUrl: URL
   authUrl: URL | undefined
   /** Present when the suite started the server itself. */

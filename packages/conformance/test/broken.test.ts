@@ -152,8 +152,9 @@ describe('the sample-app convention checks are not blind', () => {
   it('a publish that parses any Content-Type as JSON', async () => {
     const r = await check({ anyContentType: true }, CONVENTION)
     expect(r['publish.content-type']?.status).toBe('fail')
+    expect(r['publish.content-type']?.reason).toMatch(/no Content-Type .*answered 200, expected 415/)
     expect(r['publish.content-type']?.reason).toMatch(/Content-Type text\/plain .*answered 200, expected 415/)
-    expect(r['publish.content-type']?.reason).toMatch(/subscribers received 2 event\(s\)/)
+    expect(r['publish.content-type']?.reason).toMatch(/subscribers received 3 event\(s\)/)
     expect(r['publish.fields']?.status).toBe('pass')
   })
 

@@ -27,12 +27,21 @@ export class HeraldConfigError extends HeraldError {
   }
 }
 
-/** A topic name is empty, too long or not a string. Nothing was published or subscribed. */
+// A list of a thousand topics must not make a thousand-topic message.
+const shorten = (text: string) => (text.length > 80 ? `${text.slice(0, 77)}...` : text)
+
+/**
+ * A topic name is empty, too long, holds a control character or breaks `topicPattern`, or a stream asks
+ * for more than `maxTopicsPerStream` topics. Nothing was published or subscribed.
+ */
 export class HeraldTopicError extends HeraldError {
   /** The offending value, as given. */
   readonly topic: unknown
   constructor(topic: unknown, rule: string) {
-    super('ERR_HERALD_INVALID_TOPIC', `Invalid topic ${JSON.stringify(topic)}: ${rule}`)
+    super(
+      'ERR_HERALD_INVALID_TOPIC',
+      `Invalid topic ${shorten(JSON.stringify(topic) ?? String(topic))}: ${rule}`,
+    )
     this.topic = topic
   }
 }

@@ -10,6 +10,13 @@ export { admitStream } from './http/admit.js'
 export { SSE_HEADERS } from './http/headers.js'
 export { readLastEventId } from './http/last-event-id.js'
 export { type PublishOutcome, publishFromBody } from './http/publish-body.js'
+export {
+  checkBearer,
+  createPublishGuard,
+  type PublishPolicy,
+  type PublishRequest,
+} from './http/publish-guard.js'
+export { parseRequestUrl } from './http/request-url.js'
 export { serveWeb } from './http/serve-web.js'
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './hub/history.js'
 export { createHub } from './hub/hub.js'
@@ -21,12 +28,17 @@ export type {
   Admission,
   AdmissionRefusal,
   AuthorizeRefusal,
+  AuthorizeRequest,
+  AuthorizeVerdict,
   CloseOptions,
   CloseReason,
+  HistoryOptions,
   HistoryStore,
+  HistoryUsage,
   Hub,
   HubMetrics,
   HubOptions,
+  HubRules,
   PublishMessage,
   ReplayResult,
   RequestInfo,

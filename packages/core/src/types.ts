@@ -57,7 +57,25 @@ export interface HistoryStore {
   append(event: StoredEvent): void | Promise<void>
   /** Events on any of `topics` with `seq > afterSeq`, in order and without duplicates. */
   since(topics: readonly string[], afterSeq: number): ReplayResult | Promise<ReplayResult>
+  /** What the store holds in this process, for `hub.metrics()` (`historyEvents`, `historyBytes`). */
+  usage?(): HistoryUsage
   close?(): void | Promise<void>
+}
+
+/** Events retained (each counted once, whatever its number of topics) and the bytes of their frames. */
+export interface HistoryUsage {
+  events: number
+  bytes: number
+}
+
+/** Bounds of the in-memory history. */
+export interface HistoryOptions {
+  /** Events kept per topic. Default 1000. */
+  maxEvents?: number
+  /** Events older than this (ms) are forgotten, on a timer. Default 5 minutes; `Infinity` keeps them. */
+  maxAgeMs?: number
+  /** Bytes of encoded events kept across all topics; past it the oldest go first. Default 64 MiB. */
+  maxBytes?: number
 }
 
 export interface HubOptions {
@@ -71,8 +89,8 @@ export interface HubOptions {
   drainTimeoutMs?: number
   /** Event name sent (before the next event) after `drop-oldest` dropped events. Default `gap`. */
   gapEvent?: string
-  /** Retained history per topic, or false for none. Defaults: 1000 events, 5 minutes. */
-  history?: false | { maxEvents?: number; maxAgeMs?: number }
+  /** Retained history, or false for none. Defaults: 1000 events per topic, 5 minutes, 64 MiB in all. */
+  history?: false | HistoryOptions
   /** Replaces the in-memory history (and ignores `history` bounds). */
   store?: HistoryStore
   /** Event name sent when a Last-Event-ID cannot be replayed exactly. Default `reset`. */
@@ -85,8 +103,22 @@ export interface HubOptions {
   connectedEvent?: string
   /** Most subscribers on this hub; past it, connects are refused with 503. Default unlimited. */
   maxSubscribers?: number
-  /** Most subscribers per client key (default key: remote address); past it, 429. Default unlimited. */
+  /**
+   * Most subscribers per client key (default key: the remote address); past it, 429. Default 256.
+   * Behind a proxy every client has the proxy's address: pass the real one as `clientKey`, or raise this.
+   */
   maxSubscribersPerClient?: number
+  /** Most topics one stream may subscribe to; past it, 400. Default 64. */
+  maxTopicsPerStream?: number
+  /** Longest topic name (UTF-16 code units); past it, 400. Default 256. */
+  maxTopicLength?: number
+  /**
+   * Topic names must match this as well (e.g. `/^[\w:.-]+$/`); others get 400. Default: any name without
+   * control characters (U+0000 to U+001F, U+007F are always refused).
+   */
+  topicPattern?: RegExp
+  /** Largest encoded event `publish` accepts, in bytes; a larger one throws `HeraldEncodingError`. Default 1 MiB. */
+  maxEventBytes?: number
   /** Identifies this hub's id space; ids from another epoch get a reset. Default: random per process. */
   epoch?: string
   onSubscribe?(subscription: Subscription): void
@@ -132,6 +164,23 @@ export interface HubMetrics {
   slowConsumerDisconnects: number
   drainTimeouts: number
   refused: { limit: number; clientLimit: number; closed: number }
+  /** Events the history holds (each once), from the store's `usage()`; 0 for a store without it. */
+  historyEvents: number
+  /** Bytes of those events' frames. */
+  historyBytes: number
+}
+
+/** The input rules a hub enforces, resolved from its options, for code that checks before calling it. */
+export interface HubRules {
+  maxTopicsPerStream: number
+  maxTopicLength: number
+  topicPattern: RegExp | undefined
+  maxEventBytes: number
+  /**
+   * Event names the hub sends itself (the reset, gap and slow-consumer notices and the connected event):
+   * `publishFromBody` refuses them, so a publisher cannot fake a notice the client acts on.
+   */
+  controlEvents: readonly string[]
 }
 
 export interface CloseOptions {
@@ -152,6 +201,8 @@ export interface Hub {
   /** Ends every stream (after `options.event` / `retryMs`) and refuses new subscribers. */
   close(options?: CloseOptions): Promise<void>
   readonly closed: boolean
+  /** The input rules this hub enforces (topic names and counts, event size, its own event names). */
+  readonly rules: HubRules
   /**
    * Whether a subscriber with this client key would be admitted now, without subscribing.
    * Adapters call it before starting a response so they can refuse with a status. Refusals are counted.
@@ -186,6 +237,18 @@ export interface AuthorizeRefusal {
   reason?: string
 }
 
+/** What `authorize` is asked about: the topics requested (checked and deduplicated) and the Last-Event-ID. */
+export interface AuthorizeRequest {
+  topics: readonly string[]
+  lastEventId?: string
+}
+
+/**
+ * What `authorize` answers: `true` (admit), `false` (403), a refusal (401 or 403 with a reason), or
+ * `{ topics }`: admit on that subset of the requested topics only (an empty subset is 403).
+ */
+export type AuthorizeVerdict = boolean | AuthorizeRefusal | { topics: readonly string[] }
+
 /**
  * What every adapter accepts: how to read topics, authorization and the client key from its request.
  * `Req` is the framework's request (Express `req`, Koa `ctx`, Hono `c`, h3 `event`).
@@ -193,8 +256,11 @@ export interface AuthorizeRefusal {
 export interface StreamOptions<Req> {
   /** Topics to subscribe to. Default: every `topic` query parameter (400 when there is none). */
   topics?: (req: Req) => readonly string[] | Promise<readonly string[]>
-  /** Return false (403) or `{ status: 401 }` to refuse before any stream starts. */
-  authorize?: (req: Req) => boolean | AuthorizeRefusal | Promise<boolean | AuthorizeRefusal>
+  /**
+   * Runs after the topics are read and checked: return false (403) or `{ status: 401 }` to refuse before
+   * any stream starts, or `{ topics }` to admit on a subset of `request.topics`.
+   */
+  authorize?: (req: Req, request: AuthorizeRequest) => AuthorizeVerdict | Promise<AuthorizeVerdict>
   /** Key for `maxSubscribersPerClient`. Default: the remote address. */
   clientKey?: (req: Req) => string | undefined
   /** Extra response headers (CORS and the like). The SSE headers cannot be overridden. */
@@ -203,8 +269,12 @@ export interface StreamOptions<Req> {
 
 /** What an adapter extracts from its framework's request, framework-free. */
 export interface RequestInfo {
-  /** The request URL (at least path and query; the origin does not matter). */
-  url: URL
+  /**
+   * The request URL: a `URL`, or the request target as the server received it (`req.url`,
+   * `req.originalUrl`; a path with its query, or an absolute URL). The core parses a string itself and
+   * answers 400 to one that cannot be parsed; the origin does not matter.
+   */
+  url: URL | string
   /** The raw `Last-Event-ID` header as the framework gives it (Node: latin1-decoded), if any. */
   lastEventId: string | null | undefined
   remoteAddress: string | undefined

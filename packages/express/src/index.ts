@@ -42,7 +42,8 @@ export function sse(hub: Hub, options: StreamOptions<Request> = {}): RequestHand
       return
     }
     const info: RequestInfo = {
-      url: new URL(req.originalUrl ?? req.url, 'http://localhost'),
+      // The raw target: the core parses it and answers 400 to one it cannot (an absolute URL with a bad port).
+      url: req.originalUrl ?? req.url,
       lastEventId: req.get('last-event-id'),
       // `req.ip` honours the app's `trust proxy` setting.
       remoteAddress: req.ip ?? req.socket.remoteAddress,

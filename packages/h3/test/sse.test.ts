@@ -59,7 +59,7 @@ const targets: AdapterTarget[] = [
       const paths: string[] = []
       const server = serve(buildApp(hub, paths, true), { port: 0, hostname: '127.0.0.1', silent: true })
       await server.ready()
-      return { url: server.url!, paths, close: () => server.close(true) }
+      return { url: server.url!, server: server.node?.server, paths, close: () => server.close(true) }
     },
   },
   {

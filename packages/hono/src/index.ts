@@ -36,7 +36,7 @@ export function sse(hub: Hub, options: StreamOptions<Context> = {}): Handler {
   return async (c) => {
     const env = c.env as NodeServerBindings | undefined
     const info: RequestInfo = {
-      url: new URL(c.req.url),
+      url: c.req.url,
       method: c.req.method,
       lastEventId: c.req.header('last-event-id'),
       remoteAddress: env?.incoming?.socket?.remoteAddress,

@@ -19,7 +19,8 @@ import type { Context, Middleware } from 'koa'
 export function sse(hub: Hub, options: StreamOptions<Context> = {}): Middleware {
   return async (ctx: Context): Promise<void> => {
     const info: RequestInfo = {
-      url: new URL(ctx.originalUrl, 'http://localhost'),
+      // The raw target: the core parses it and answers 400 to one it cannot (an absolute URL with a bad port).
+      url: ctx.originalUrl,
       lastEventId: ctx.get('last-event-id') || undefined,
       // `ctx.ip` honours `app.proxy`.
       remoteAddress: ctx.ip || undefined,

@@ -12,7 +12,8 @@ interface Refusal {
   name: string
   /** `%T` is replaced by the subscribed topic. */
   body: string
-  contentType?: string
+  /** Default `application/json`; null sends no Content-Type at all. */
+  contentType?: string | null
   status: number
   /** The reason must match this (it names the field or rule at fault). */
   reason: RegExp
@@ -44,8 +45,18 @@ export const FIELD_REFUSALS: readonly Refusal[] = [
   },
 ]
 
-/** Bodies that are not JSON by their Content-Type: 415, whatever the body holds. */
+/**
+ * Bodies that are not JSON by their Content-Type: 415, whatever the body holds. No Content-Type at all
+ * is what a cross-site `fetch(url, { mode: 'no-cors', body: blob })` or `sendBeacon` sends.
+ */
 export const TYPE_REFUSALS: readonly Refusal[] = [
+  {
+    name: 'no Content-Type',
+    body: '{"topic": "%T", "data": "x"}',
+    contentType: null,
+    status: 415,
+    reason: /content-type/i,
+  },
   {
     name: 'Content-Type text/plain',
     body: '{"topic": "%T", "data": "x"}',
@@ -62,12 +73,18 @@ export const TYPE_REFUSALS: readonly Refusal[] = [
   },
 ]
 
-/** Sends `body` to `/publish` with `contentType` and returns the status and the parsed `error`, if any. */
-async function post(ctx: CaseContext, server: ServerUnderTest, body: string, contentType: string) {
+/**
+ * Sends `body` to `/publish` with `contentType` (null: none) and the target's publish headers, and
+ * returns the status and the parsed `error`, if any.
+ */
+async function post(ctx: CaseContext, server: ServerUnderTest, body: string, contentType: string | null) {
   if (server.publishUrl === undefined) ctx.skip('needs a publish URL (--publish-url)')
   const res = await ctx.client.request(server.publishUrl, {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: {
+      ...server.publishHeaders,
+      ...(contentType === null ? {} : { 'content-type': contentType }),
+    },
     body,
     // A connection of its own: a server may close it after refusing a body it did not read.
     dedicated: true,
@@ -105,7 +122,12 @@ async function expectRefused(
   const published = server.hub?.metrics().published
   const problems: string[] = []
   for (const refusal of build(topic)) {
-    const answer = await post(ctx, server, refusal.body, refusal.contentType ?? 'application/json')
+    const answer = await post(
+      ctx,
+      server,
+      refusal.body,
+      refusal.contentType === undefined ? 'application/json' : refusal.contentType,
+    )
     const what = `${refusal.name} (${show(refusal.body, 40)})`
     if (answer.status !== refusal.status) {
       problems.push(`${what}: answered ${answer.status}, expected ${refusal.status}`)
@@ -143,7 +165,8 @@ export const publishFields: ConformanceCase = {
 /** Content-Type rule: JSON (parameters allowed) is accepted, anything else gets 415. */
 export const publishContentType: ConformanceCase = {
   id: 'publish.content-type',
-  title: 'POST /publish answers 415 to a body that is not application/json, and accepts a charset',
+  title:
+    'POST /publish answers 415 to a body that is not application/json or has no Content-Type, and accepts a charset',
   needs: ['publish'],
   async run(ctx) {
     const server = await ctx.server()

@@ -1,7 +1,9 @@
+import { HeraldConfigError } from '../errors.js'
 import { topicProblem } from '../hub/topics.js'
-import type { Admission, Hub, RequestInfo, StreamOptions } from '../types.js'
+import type { Admission, AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
 import { SSE_HEADERS } from './headers.js'
 import { readLastEventId } from './last-event-id.js'
+import { parseRequestUrl } from './request-url.js'
 
 function refuse(
   status: number,
@@ -12,6 +14,7 @@ function refuse(
   const headers: Record<string, string> = { ...lowerCase(extra) }
   headers['content-type'] = 'text/plain; charset=utf-8'
   headers['cache-control'] = 'no-store'
+  headers['x-content-type-options'] = 'nosniff'
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds)
   return { ok: false, status, headers, body }
 }
@@ -22,12 +25,47 @@ function lowerCase(headers: Record<string, string> | undefined): Record<string, 
   return out
 }
 
+/** The topics `verdict` narrows `requested` to, or why not: a refusal (status and reason), or true. */
+function readVerdict(
+  verdict: AuthorizeVerdict,
+  requested: readonly string[],
+): { topics: string[] } | { status: 401 | 403; reason: string } | true {
+  if (verdict === true || verdict === undefined || verdict === null) return true
+  if (verdict === false) return { status: 403, reason: 'Forbidden' }
+  if (typeof verdict !== 'object') {
+    throw new HeraldConfigError(
+      'authorize',
+      `must return a boolean, { status: 401 | 403, reason? } or { topics }, got ${typeof verdict}`,
+    )
+  }
+  if ('topics' in verdict) {
+    const allowed = verdict.topics
+    if (!Array.isArray(allowed)) throw new HeraldConfigError('authorize', '{ topics } must hold an array')
+    // Narrowing only: a topic the client did not ask for is a bug in the callback, not a grant.
+    const asked = new Set(requested)
+    const stranger = allowed.find((topic) => !asked.has(topic))
+    if (stranger !== undefined) {
+      throw new HeraldConfigError(
+        'authorize',
+        `returned topic ${JSON.stringify(stranger)}, which was not requested; { topics } may only narrow`,
+      )
+    }
+    if (allowed.length === 0)
+      return { status: 403, reason: 'Forbidden: none of the requested topics is allowed' }
+    return { topics: [...new Set<string>(allowed)] }
+  }
+  const status = verdict.status === 401 ? 401 : 403
+  return { status, reason: verdict.reason ?? (status === 401 ? 'Unauthorized' : 'Forbidden') }
+}
+
 /**
- * Decides whether a request may open a stream, before anything is written: runs `authorize`
- * (false → 403, `{ status: 401 }` → 401; an exception propagates to the framework), resolves the topics
- * (default: every `topic` query parameter; none or an invalid one → 400), reads the Last-Event-ID and
- * checks the hub's limits without subscribing (closed → 503, `maxSubscribers` → 503,
- * `maxSubscribersPerClient` → 429, each with `Retry-After`). Refusal bodies are short plain text.
+ * Decides whether a request may open a stream, before anything is written, in this order: parses the
+ * URL (unparsable → 400), resolves the topics (default: every `topic` query parameter; none, an invalid
+ * name or more than the hub's `maxTopicsPerStream` → 400), reads the Last-Event-ID, runs `authorize` with
+ * the topics and the id (false → 403, `{ status: 401 }` → 401, `{ topics }` → only those; an exception
+ * propagates to the framework), then checks the hub's limits without subscribing (closed → 503,
+ * `maxSubscribers` → 503, `maxSubscribersPerClient` → 429, each with `Retry-After`).
+ * Refusal bodies are one line of plain text.
  */
 export async function admitStream<Req>(
   hub: Hub,
@@ -35,33 +73,39 @@ export async function admitStream<Req>(
   req: Req,
   info: RequestInfo,
 ): Promise<Admission> {
-  if (options.authorize) {
-    const verdict = await options.authorize(req)
-    if (verdict === false) return refuse(403, 'Forbidden', options.headers)
-    if (verdict !== true && verdict !== undefined && verdict !== null) {
-      const status = verdict.status === 401 ? 401 : 403
-      return refuse(
-        status,
-        verdict.reason ?? (status === 401 ? 'Unauthorized' : 'Forbidden'),
-        options.headers,
-      )
-    }
-  }
-  const requested = options.topics ? await options.topics(req) : info.url.searchParams.getAll('topic')
+  const url = parseRequestUrl(info.url)
+  if (!url) return refuse(400, 'Bad request: the request URL cannot be parsed', options.headers)
+  const requested = options.topics ? await options.topics(req) : url.searchParams.getAll('topic')
   if (!Array.isArray(requested) || requested.length === 0) {
     return refuse(400, 'Missing topic: pass at least one ?topic=', options.headers)
   }
+  const { rules } = hub
   for (const topic of requested) {
-    const problem = topicProblem(topic)
+    const problem = topicProblem(topic, rules)
     if (problem) return refuse(400, `Invalid topic: ${problem}`, options.headers)
   }
-  const topics = [...new Set<string>(requested)]
+  let topics = [...new Set<string>(requested)]
+  if (topics.length > rules.maxTopicsPerStream) {
+    return refuse(
+      400,
+      `Too many topics: at most ${rules.maxTopicsPerStream} per stream, got ${topics.length}`,
+      options.headers,
+    )
+  }
+  const lastEventId = readLastEventId(info, url)
+  if (options.authorize) {
+    const request = lastEventId === undefined ? { topics } : { topics, lastEventId }
+    const verdict = readVerdict(await options.authorize(req, request), topics)
+    if (verdict !== true) {
+      if ('status' in verdict) return refuse(verdict.status, verdict.reason, options.headers)
+      topics = verdict.topics
+    }
+  }
   const clientKey = options.clientKey ? options.clientKey(req) : info.remoteAddress
   const refused = hub.checkAdmission(clientKey)
   if (refused) return refuse(refused.status, refused.reason, options.headers, refused.retryAfterSeconds)
   const headers = { ...lowerCase(options.headers), ...SSE_HEADERS }
   const admission: Admission = { ok: true, topics, headers }
-  const lastEventId = readLastEventId(info)
   if (lastEventId !== undefined) admission.lastEventId = lastEventId
   if (clientKey !== undefined) admission.clientKey = clientKey
   return admission

@@ -1,4 +1,5 @@
 import type { RequestInfo } from '../types.js'
+import { parseRequestUrl } from './request-url.js'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 const NON_ASCII = /[^\x00-\x7f]/
@@ -22,16 +23,14 @@ function redecode(value: string): string {
 /**
  * The client's Last-Event-ID: the `Last-Event-ID` header, else the `lastEventId` query parameter
  * (EventSource cannot set headers on its first connect). Empty means none. Never throws: an id the hub
- * cannot use is answered with a reset event, not an error.
+ * cannot use is answered with a reset event, not an error. `url`: `info.url` already parsed, if it was.
  */
-export function readLastEventId(info: RequestInfo): string | undefined {
+export function readLastEventId(
+  info: RequestInfo,
+  url: URL | undefined = parseRequestUrl(info.url),
+): string | undefined {
   const header = info.lastEventId
   if (typeof header === 'string' && header !== '') return redecode(header)
-  let query: string | null = null
-  try {
-    query = info.url.searchParams.get('lastEventId')
-  } catch {
-    return undefined
-  }
+  const query = url?.searchParams.get('lastEventId')
   return query ? query : undefined
 }

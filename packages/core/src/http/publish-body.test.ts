@@ -27,21 +27,38 @@ describe('publishFromBody', () => {
     ['an event that is not a string', { topic: 't', event: 3, data: 'x' }, /event must be a string/],
     ['an event with a line break', { topic: 't', event: 'a\nb', data: 'x' }, /event/],
     ['an empty topic', { topic: '', data: 'x' }, /topic/],
+    ['a topic with a line break', { topic: 'a\nb', data: 'x' }, /control characters/],
+    ['the reset notice', { topic: 't', event: 'reset', data: '' }, /event "reset" is reserved/],
+    ['the gap notice', { topic: 't', event: 'gap', data: '3' }, /event "gap" is reserved/],
+    ['the slow-consumer notice', { topic: 't', event: 'slow-consumer', data: '' }, /reserved/],
+    ['the connected event', { topic: 't', event: 'hello', data: '1' }, /event "hello" is reserved/],
+    [
+      'an event over maxEventBytes',
+      { topic: 't', data: 'x'.repeat(2048) },
+      /data.*more than maxEventBytes \(1024\)/,
+    ],
   ]
   for (const [what, body, reason] of invalid) {
-    it(`refuses ${what} with 400 and publishes nothing`, () => {
-      hub = createHub()
-      const outcome = publishFromBody(hub, body)
+    it(`refuses ${what} with 400 and publishes nothing`, async () => {
+      hub = createHub({ connectedEvent: 'hello', maxEventBytes: 1024 })
+      const outcome = await publishFromBody(hub, body)
       expect(outcome.status).toBe(400)
       expect((outcome.body as { error: string }).error).toMatch(reason)
       expect(hub.metrics().published).toBe(0)
     })
   }
 
+  it('refuses the names a hub was configured with, and lets the defaults through when renamed', async () => {
+    hub = createHub({ resetEvent: 'herald-reset', gapEvent: 'herald-gap' })
+    expect(hub.rules.controlEvents).toEqual(['herald-reset', 'herald-gap', 'slow-consumer'])
+    expect((await publishFromBody(hub, { topic: 't', event: 'herald-gap', data: '' })).status).toBe(400)
+    expect((await publishFromBody(hub, { topic: 't', event: 'reset', data: '' })).status).toBe(200)
+  })
+
   it('answers 503 on a closed hub', async () => {
     hub = createHub()
     await hub.close()
-    const outcome = publishFromBody(hub, { topic: 't', data: 'x' })
+    const outcome = await publishFromBody(hub, { topic: 't', data: 'x' })
     expect(outcome.status).toBe(503)
     expect((outcome.body as { error: string }).error).toMatch(/closed/)
   })
@@ -50,13 +67,13 @@ describe('publishFromBody', () => {
     hub = createHub({ epoch: 'pb' })
     server = await startServer(handler('node', hub))
     const stream: StreamClient = await openStream(`${server.url}?topic=news`)
-    expect(publishFromBody(hub, { topic: 'news', event: 'a\nb', data: 'bad' }).status).toBe(400)
-    expect(publishFromBody(hub, { topic: 'news', data: 'bad', id: 'pb-9' }).status).toBe(400)
-    expect(publishFromBody(hub, { topic: 'news', event: 'headline', data: 'hello' })).toEqual({
+    expect((await publishFromBody(hub, { topic: 'news', event: 'a\nb', data: 'bad' })).status).toBe(400)
+    expect((await publishFromBody(hub, { topic: 'news', data: 'bad', id: 'pb-9' })).status).toBe(400)
+    expect(await publishFromBody(hub, { topic: 'news', event: 'headline', data: 'hello' })).toEqual({
       status: 200,
       body: { id: 'pb-1' },
     })
-    expect(publishFromBody(hub, { topic: 'news', data: 'plain' })).toEqual({
+    expect(await publishFromBody(hub, { topic: 'news', data: 'plain' })).toEqual({
       status: 200,
       body: { id: 'pb-2' },
     })

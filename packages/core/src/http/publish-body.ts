@@ -13,17 +13,19 @@ const FIELDS = new Set(['topic', 'event', 'data'])
  * The publish endpoint every sample app serves (and the conformance suite drives), in one place.
  * Validates a parsed `POST /publish` body, `{ topic, event?, data }`, and publishes it on `hub`.
  * Anything wrong gives 400 with a reason and publishes nothing: a body that is not an object, a missing or
- * non-string field, an `id` (the hub assigns ids) or any other unknown field, and values the SSE encoder
- * refuses (`HeraldEncodingError`, e.g. an event name with a line break) or a bad topic (`HeraldTopicError`).
- * A closed hub gives 503.
+ * non-string field, an `id` (the hub assigns ids) or any other unknown field, an `event` named like one
+ * of the hub's own notices (`hub.rules.controlEvents`: reset, gap, slow-consumer, the connected event),
+ * and values the hub refuses (`HeraldEncodingError`, e.g. an event name with a line break or an event
+ * over `maxEventBytes`; `HeraldTopicError`). A closed hub gives 503. It checks the body only: put the
+ * request checks (`checkPublishRequest`: Content-Type, Origin, token) in front of it.
  *
  * @example
- * app.post('/publish', express.json(), (req, res) => {
- *   const { status, body } = publishFromBody(hub, req.body)
+ * app.post('/publish', express.json(), async (req, res) => {
+ *   const { status, body } = await publishFromBody(hub, req.body)
  *   res.status(status).json(body)
  * })
  */
-export function publishFromBody(hub: Hub, body: unknown): PublishOutcome {
+export async function publishFromBody(hub: Hub, body: unknown): Promise<PublishOutcome> {
   const refuse = (error: string): PublishOutcome => ({ status: 400, body: { error } })
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return refuse('body must be a JSON object: { "topic": string, "event"?: string, "data": string }')
@@ -36,8 +38,15 @@ export function publishFromBody(hub: Hub, body: unknown): PublishOutcome {
   if (typeof topic !== 'string') return refuse('topic is required and must be a string')
   if (event !== undefined && typeof event !== 'string') return refuse('event must be a string')
   if (typeof data !== 'string') return refuse('data is required and must be a string')
+  if (event !== undefined && hub.rules.controlEvents.includes(event)) {
+    return refuse(
+      `event ${JSON.stringify(event)} is reserved: the hub sends it itself ` +
+        `(reserved: ${hub.rules.controlEvents.join(', ')})`,
+    )
+  }
   try {
-    return { status: 200, body: { id: hub.publish(topic, event === undefined ? { data } : { event, data }) } }
+    const id = await hub.publish(topic, event === undefined ? { data } : { event, data })
+    return { status: 200, body: { id } }
   } catch (err) {
     if (err instanceof HeraldEncodingError || err instanceof HeraldTopicError) return refuse(err.message)
     if (err instanceof HeraldClosedError) return { status: 503, body: { error: err.message } }

@@ -1,17 +1,20 @@
-import { HeraldConfigError } from '../errors.js'
-import type { HistoryStore, ReplayResult, StoredEvent } from '../types.js'
+import type { HistoryOptions, HistoryStore, HistoryUsage, ReplayResult, StoredEvent } from '../types.js'
+import { resolveHistoryOptions } from './options.js'
 
-/** Bounds of the in-memory history, per topic. */
-export interface MemoryStoreOptions {
-  /** Events kept per topic. Default 1000. */
-  maxEvents?: number
-  /** Events older than this (ms) are forgotten. Default 5 minutes; `Infinity` keeps them by count only. */
-  maxAgeMs?: number
+/** Bounds of the in-memory history: per topic by count, across topics by bytes, and by age. */
+export type MemoryStoreOptions = HistoryOptions
+
+/** One retained event, listed in the store's global order and under each of its topics. */
+interface Retained {
+  /** Undefined once no topic lists it any more (its slot in the global order is then dead). */
+  event: StoredEvent | undefined
+  /** Topic logs that still list it. */
+  refs: number
 }
 
 interface TopicLog {
-  events: StoredEvent[]
-  /** Index of the oldest retained event in `events` (we drop by advancing it, then compact). */
+  entries: Retained[]
+  /** Index of the oldest listed entry in `entries` (we drop by advancing it, then compact). */
   head: number
   /** Highest seq forgotten on this topic: a client whose last id is below it missed events. */
   evictedUpTo: number
@@ -21,102 +24,178 @@ interface TopicLog {
 export interface MemoryStore extends HistoryStore {
   append(event: StoredEvent): void
   since(topics: readonly string[], afterSeq: number): ReplayResult
+  usage(): HistoryUsage
+  /** Stops the expiry timer. The store still answers, and drops old events on the next append or lookup. */
+  close(): void
+}
+
+/** Drops `count` leading slots of `list` once they are most of it (amortised O(1) removal from the front). */
+function compact<T>(list: T[], head: number): T[] | undefined {
+  return head > 64 && head * 2 > list.length ? list.slice(head) : undefined
 }
 
 /**
- * The default `HistoryStore`: per-topic ring of the latest events, bounded by count and age.
- * An event published to several topics is kept once and listed under each.
+ * The default `HistoryStore`: the latest events per topic, bounded by count per topic, by total bytes
+ * across topics (oldest evicted first) and by age (on one unref'd timer, so memory is given back
+ * without traffic). An event published to several topics is kept once and listed under each.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  const maxEvents = options.maxEvents ?? 1000
-  const maxAgeMs = options.maxAgeMs ?? 5 * 60_000
-  if (!Number.isSafeInteger(maxEvents) || maxEvents < 1) {
-    throw new HeraldConfigError('maxEvents', 'must be an integer >= 1')
-  }
-  if (!(maxAgeMs === Number.POSITIVE_INFINITY || (Number.isSafeInteger(maxAgeMs) && maxAgeMs >= 1))) {
-    throw new HeraldConfigError('maxAgeMs', 'must be an integer >= 1 or Infinity')
-  }
+  const { maxEvents, maxAgeMs, maxBytes } = resolveHistoryOptions(options)
   const logs = new Map<string, TopicLog>()
-  // Topics whose log emptied by age are deleted; what they had forgotten is folded in here, so a client
+  // Every retained event in publish order: the oldest is always at `head`, whatever its topics.
+  let order: Retained[] = []
+  let head = 0
+  let dead = 0
+  let events = 0
+  let bytes = 0
+  // Topics whose log emptied are deleted; what they had forgotten is folded in here, so a client
   // asking for such a topic gets a (possibly unneeded, never wrong) reset instead of a silent gap.
   let forgottenFloor = 0
-  let appends = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
 
-  function expire(topic: string, log: TopicLog, oldest: number): void {
-    const { events } = log
-    while (log.head < events.length && events[log.head]!.time < oldest) {
-      log.evictedUpTo = events[log.head]!.seq
-      events[log.head++] = undefined as unknown as StoredEvent
-    }
-    if (log.head === events.length) {
+  /** A topic log stopped listing `r`: once no log does, its bytes are released. */
+  function unlist(r: Retained): void {
+    if (--r.refs > 0) return
+    events--
+    bytes -= r.event!.bytes.length
+    r.event = undefined
+    dead++
+  }
+
+  function dropHead(topic: string, log: TopicLog): void {
+    const r = log.entries[log.head]!
+    log.evictedUpTo = r.event!.seq
+    log.entries[log.head++] = undefined as unknown as Retained
+    unlist(r)
+    if (log.head === log.entries.length) {
       if (log.evictedUpTo > forgottenFloor) forgottenFloor = log.evictedUpTo
       logs.delete(topic)
-    } else if (log.head > 64 && log.head * 2 > events.length) {
-      log.events = events.slice(log.head)
-      log.head = 0
+    } else {
+      const rest = compact(log.entries, log.head)
+      if (rest) {
+        log.entries = rest
+        log.head = 0
+      }
     }
   }
 
-  function sweep(now: number): void {
+  /** Forgets the oldest event everywhere it is still listed. */
+  function evictOldest(): void {
+    const r = order[head]!
+    order[head++] = undefined as unknown as Retained
+    if (r.event === undefined) dead--
+    else {
+      // It is the oldest event of the store, so wherever it is still listed it is that log's head.
+      for (const topic of r.event.topics) {
+        const log = logs.get(topic)
+        if (log && log.entries[log.head] === r) dropHead(topic, log)
+      }
+    }
+    if (head === order.length) {
+      order = []
+      head = 0
+    }
+  }
+
+  /** Drops dead slots from the global order once they are most of it. */
+  function compactOrder(): void {
+    const rest = compact(order, head)
+    if (rest) {
+      order = rest
+      head = 0
+    }
+    if (dead > 64 && dead * 2 > order.length - head) {
+      order = order.slice(head).filter((r) => r.event !== undefined)
+      head = 0
+      dead = 0
+    }
+  }
+
+  function expire(now: number): void {
     if (maxAgeMs === Number.POSITIVE_INFINITY) return
-    for (const [topic, log] of logs) expire(topic, log, now - maxAgeMs)
+    const oldest = now - maxAgeMs
+    while (head < order.length && (order[head]!.event?.time ?? oldest - 1) < oldest) evictOldest()
+    compactOrder()
+  }
+
+  /** One timer for the whole store, due when the oldest event expires. */
+  function schedule(): void {
+    if (timer !== undefined || maxAgeMs === Number.POSITIVE_INFINITY) return
+    let first = head
+    while (first < order.length && order[first]!.event === undefined) first++
+    if (first === order.length) return
+    const due = order[first]!.event!.time + maxAgeMs - Date.now()
+    timer = setTimeout(onTimer, Math.max(0, due) + 1)
+    ;(timer as { unref?: () => void }).unref?.()
+  }
+
+  function onTimer(): void {
+    timer = undefined
+    expire(Date.now())
+    schedule()
   }
 
   return {
     append(event) {
+      const r: Retained = { event, refs: 0 }
       for (const topic of event.topics) {
         let log = logs.get(topic)
         if (!log) {
-          log = { events: [], head: 0, evictedUpTo: 0 }
+          log = { entries: [], head: 0, evictedUpTo: 0 }
           logs.set(topic, log)
         }
-        log.events.push(event)
-        if (log.events.length - log.head > maxEvents) {
-          log.evictedUpTo = log.events[log.head]!.seq
-          log.events[log.head++] = undefined as unknown as StoredEvent
-          if (log.head > 64 && log.head * 2 > log.events.length) {
-            log.events = log.events.slice(log.head)
-            log.head = 0
-          }
-        }
+        log.entries.push(r)
+        r.refs++
       }
-      // Age is enforced lazily: on lookup, and every few hundred appends for topics nobody asks about.
-      if (++appends % 256 === 0) sweep(event.time)
+      order.push(r)
+      events++
+      bytes += event.bytes.length
+      for (const topic of event.topics) {
+        const log = logs.get(topic)
+        if (log && log.entries.length - log.head > maxEvents) dropHead(topic, log)
+      }
+      // An event larger than maxBytes on its own is not kept at all: it would evict everything else.
+      while (bytes > maxBytes) evictOldest()
+      compactOrder()
+      schedule()
     },
 
     since(topics, afterSeq): ReplayResult {
-      const now = Date.now()
+      expire(Date.now())
       const lists: StoredEvent[][] = []
       for (const topic of topics) {
-        let log = logs.get(topic)
-        if (log && maxAgeMs !== Number.POSITIVE_INFINITY) {
-          expire(topic, log, now - maxAgeMs)
-          log = logs.get(topic)
-        }
+        const log = logs.get(topic)
         const evictedUpTo = log ? log.evictedUpTo : forgottenFloor
         if (afterSeq < evictedUpTo) return { kind: 'reset' }
         if (!log) continue
         // Binary search for the first event after afterSeq.
-        const { events } = log
+        const { entries } = log
         let lo = log.head
-        let hi = events.length
+        let hi = entries.length
         while (lo < hi) {
           const mid = (lo + hi) >>> 1
-          if (events[mid]!.seq <= afterSeq) lo = mid + 1
+          if (entries[mid]!.event!.seq <= afterSeq) lo = mid + 1
           else hi = mid
         }
-        if (lo < events.length) lists.push(events.slice(lo))
+        if (lo < entries.length) lists.push(entries.slice(lo).map((r) => r.event!))
       }
       if (lists.length <= 1) return { kind: 'events', events: lists[0] ?? [] }
       // Merge by seq; an event listed under several of the topics appears once.
       const merged = lists.flat().sort((a, b) => a.seq - b.seq)
-      const events: StoredEvent[] = []
+      const out: StoredEvent[] = []
       let last = -1
       for (const e of merged) {
-        if (e.seq !== last) events.push(e)
+        if (e.seq !== last) out.push(e)
         last = e.seq
       }
-      return { kind: 'events', events }
+      return { kind: 'events', events: out }
+    },
+
+    usage: () => ({ events, bytes }),
+
+    close() {
+      clearTimeout(timer)
+      timer = undefined
     },
   }
 }

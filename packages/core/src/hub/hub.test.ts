@@ -1,6 +1,12 @@
 import type { IncomingMessage } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { HeraldClosedError, HeraldConfigError, HeraldLimitError, HeraldTopicError } from '../errors.js'
+import {
+  HeraldClosedError,
+  HeraldConfigError,
+  HeraldEncodingError,
+  HeraldLimitError,
+  HeraldTopicError,
+} from '../errors.js'
 import { useHubServer } from '../test-utils/hub-server.js'
 import type { StreamClient } from '../test-utils/stream-client.js'
 import { TRANSPORTS } from '../test-utils/transports.js'
@@ -191,6 +197,38 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
     await anon.ended
     expect(anon.text).toBe('Log in first')
   })
+
+  it('caps by default: 256 streams from one address, 64 topics per stream', async () => {
+    const { hub } = await setup()
+    const topics = (n: number) => Array.from({ length: n }, (_, i) => `topic=t${i}`).join('&')
+    const wide = await open(`/?${topics(65)}`)
+    expect(wide.status).toBe(400)
+    await wide.ended
+    expect(wide.text).toBe('Too many topics: at most 64 per stream, got 65')
+    const streams = [await open(`/?${topics(64)}`)]
+    for (let i = 1; i < 256; i++) streams.push(await open('/?topic=t'))
+    expect(streams.every((s) => s.status === 200)).toBe(true)
+    await waitFor(() => hub.subscriberCount() === 256, '256 subscribers')
+    const over = await open('/?topic=t')
+    expect(over.status).toBe(429)
+    expect(hub.subscriberCount('t63')).toBe(1)
+  })
+
+  it('lets authorize narrow the topics: the stream gets only the allowed ones', async () => {
+    const { hub } = await setup(
+      {},
+      { authorize: (_req, { topics }) => ({ topics: topics.filter((t) => !t.startsWith('private:')) }) },
+    )
+    const s = await open('/?topic=news&topic=private:ops')
+    expect(s.status).toBe(200)
+    await waitFor(() => hub.subscriberCount('news') === 1, 'subscribed to news')
+    expect(hub.subscriberCount('private:ops')).toBe(0)
+    hub.publish('private:ops', { data: 'secret' })
+    hub.publish('news', { data: 'public' })
+    expect((await s.waitForEvents(1)).map((e) => e.data)).toEqual(['public'])
+    const none = await open('/?topic=private:ops')
+    expect(none.status).toBe(403)
+  })
 })
 
 describe('hub API', () => {
@@ -202,6 +240,37 @@ describe('hub API', () => {
     expect(() => createHub({ gapEvent: 'a\nb' })).toThrow(/gapEvent/)
     expect(() => createHub({ budgetByte: 5 } as never)).toThrow(/budgetByte/)
     expect(() => createHub({ store: {} as never })).toThrow(/store/)
+    expect(() => createHub({ topicPattern: /^a+$/g })).toThrow(/topicPattern: must not have the g or y flag/)
+    expect(() => createHub({ maxTopicsPerStream: 0 })).toThrow(/maxTopicsPerStream/)
+    expect(() => createHub({ maxEventBytes: 1.5 })).toThrow(/maxEventBytes/)
+  })
+
+  it('refuses an event that encodes to more than maxEventBytes, naming the field', () => {
+    const hub = createHub()
+    let error: unknown
+    try {
+      hub.publish('t', { event: 'big', data: 'x'.repeat(1024 * 1024) })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(HeraldEncodingError)
+    expect(error).toMatchObject({ code: 'ERR_HERALD_EVENT_TOO_LARGE', field: 'data' })
+    expect((error as Error).message).toMatch(/more than maxEventBytes \(1048576\)/)
+    expect(() => hub.publish('t', { comment: 'c'.repeat(2048) })).not.toThrow()
+    const small = createHub({ maxEventBytes: 1024 })
+    expect(() => small.publish('t', { data: 'x', comment: 'c'.repeat(2048) })).toThrow(/Invalid SSE comment/)
+    expect(hub.metrics().published).toBe(1)
+  })
+
+  it('refuses more topics than maxTopicsPerStream on subscribe, but not on publish', async () => {
+    const { createWebSink } = await import('../sink/web.js')
+    const hub = createHub({ maxTopicsPerStream: 2 })
+    expect(() => hub.subscribe({ sink: createWebSink().sink, topics: ['a', 'b', 'c'] })).toThrow(
+      /at most 2 topics per stream, got 3/,
+    )
+    hub.subscribe({ sink: createWebSink().sink, topics: ['a', 'b', 'a'] })
+    expect(hub.publish(['a', 'b', 'c'], { data: 'x' })).toMatch(/-1$/)
+    await hub.close()
   })
 
   it('rejects bad topics and messages with typed errors', () => {

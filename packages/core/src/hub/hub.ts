@@ -8,6 +8,7 @@ import type {
   Hub,
   HubMetrics,
   HubOptions,
+  HubRules,
   PublishMessage,
   ReplayResult,
   Sink,
@@ -19,7 +20,10 @@ import { createMemoryStore } from './history.js'
 import { formatId, parseSeq } from './ids.js'
 import { resolveHubOptions } from './options.js'
 import { type HubContext, Subscriber } from './subscriber.js'
-import { checkTopics } from './topics.js'
+import { checkTopics, SharedTopicLists } from './topics.js'
+
+/** The event a subscriber cut for being slow receives last (with `slowConsumerEvent`). */
+const SLOW_CONSUMER_EVENT = 'slow-consumer'
 
 /** Retry-After (seconds) for refusals over a subscriber limit. */
 const LIMIT_RETRY_AFTER_SECONDS = 5
@@ -33,6 +37,20 @@ const clock = () => Math.floor(performance.now())
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+/** The field that makes most of an oversized event, for the error. */
+function largestField(message: PublishMessage): string {
+  let field = 'data'
+  let size = message.data?.length ?? 0
+  for (const name of ['event', 'comment'] as const) {
+    const length = message[name]?.length ?? 0
+    if (length > size) {
+      field = name
+      size = length
+    }
+  }
+  return field
 }
 
 function newMetrics(): HubMetrics {
@@ -50,6 +68,8 @@ function newMetrics(): HubMetrics {
     slowConsumerDisconnects: 0,
     drainTimeouts: 0,
     refused: { limit: 0, clientLimit: 0, closed: 0 },
+    historyEvents: 0,
+    historyBytes: 0,
   }
 }
 
@@ -82,13 +102,22 @@ export function createHub(hubOptions?: HubOptions): Hub {
   const { epoch } = options
   const store: HistoryStore | undefined =
     options.store ?? (options.history ? createMemoryStore(options.history) : undefined)
+  const rules: HubRules = Object.freeze({
+    maxTopicsPerStream: options.maxTopicsPerStream,
+    maxTopicLength: options.maxTopicLength,
+    topicPattern: options.topicPattern,
+    maxEventBytes: options.maxEventBytes,
+    controlEvents: Object.freeze(
+      [options.resetEvent, options.gapEvent, SLOW_CONSUMER_EVENT, options.connectedEvent].filter(
+        (name): name is string => name !== undefined,
+      ),
+    ),
+  })
   const byTopic = new Map<string, Set<Subscriber>>()
   const all = new Set<Subscriber>()
   // Per client key: the count, and the key string itself, shared by that client's subscribers.
   const perClient = new Map<string, { key: string; count: number }>()
-  // Identical topic lists are shared between subscribers (one array per distinct list, not per stream).
-  const topicLists = new Map<string, { topics: readonly string[]; refs: number }>()
-  const listKey = (topics: readonly string[]) => (topics.length === 1 ? topics[0]! : topics.join('\n'))
+  const topicLists = new SharedTopicLists()
   const metrics = newMetrics()
   /** Sinks that were ended with bytes still unsent, and when to give up on them. */
   const lingering = new Map<Sink, number>()
@@ -157,7 +186,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     maxWriteBytes: Math.max(16 * 1024, Math.min(64 * 1024, Math.floor(options.budgetBytes / 4))),
     frames: {
       heartbeat: encodeComment(),
-      slowConsumer: encodeEvent({ event: 'slow-consumer', data: '' }),
+      slowConsumer: encodeEvent({ event: SLOW_CONSUMER_EVENT, data: '' }),
       retry: options.retryMs === undefined ? undefined : encodeEvent({ retry: options.retryMs }),
     },
     get now() {
@@ -173,9 +202,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
     release(sub, reason) {
       all.delete(sub)
-      const lk = listKey(sub.topics)
-      const list = topicLists.get(lk)
-      if (list && --list.refs === 0) topicLists.delete(lk)
+      topicLists.release(sub.topics)
       for (const topic of sub.topics) {
         const set = byTopic.get(topic)
         if (set?.delete(sub) && set.size === 0) byTopic.delete(topic)
@@ -278,7 +305,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
 
     publish(topics: string | readonly string[], message: PublishMessage): string {
       if (closed) throw new HeraldClosedError('Cannot publish: the hub is closed', closedRetryAfter)
-      const list = checkTopics(topics)
+      const list = checkTopics(topics, rules)
       if (message === null || typeof message !== 'object') {
         throw new HeraldEncodingError('message', 'ERR_SSE_INVALID_MESSAGE', 'must be an object')
       }
@@ -299,10 +326,18 @@ export function createHub(hubOptions?: HubOptions): Hub {
         comment: message.comment,
         id,
       })
+      if (bytes.length > rules.maxEventBytes) {
+        throw new HeraldEncodingError(
+          largestField(message),
+          'ERR_HERALD_EVENT_TOO_LARGE',
+          `the event encodes to ${bytes.length} bytes, more than maxEventBytes (${rules.maxEventBytes})`,
+        )
+      }
       seq = next
       const entry = {
         seq: next,
         bytes,
+        // Topics hold no line breaks, so a joined list never equals a single topic or another list.
         key: key ?? (list.length === 1 ? list[0] : list.join('\n')),
         topics: list,
         time: Date.now(),
@@ -328,7 +363,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
         throw new HeraldConfigError('subscribe options', 'must be an object')
       }
       const sink = checkSink(subscribeOptions.sink)
-      const topics = checkTopics(subscribeOptions.topics)
+      const topics = checkTopics(subscribeOptions.topics, rules, rules.maxTopicsPerStream)
       const { lastEventId, clientKey } = subscribeOptions
       if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== 'string') {
         throw new HeraldConfigError('lastEventId', 'must be a string, null or undefined')
@@ -351,16 +386,11 @@ export function createHub(hubOptions?: HubOptions): Hub {
           key = client.key
         } else perClient.set(key, { key, count: 1 })
       }
-      const lk = listKey(topics)
-      let list = topicLists.get(lk)
-      if (list) list.refs++
-      else {
-        list = { topics, refs: 1 }
-        topicLists.set(lk, list)
-      }
-      const sub = new Subscriber(context, ++subscriberIds, sink, list.topics, key)
+      // Registered under exactly the topics of the shared list, so release finds it under each of them.
+      const shared = topicLists.acquire(topics)
+      const sub = new Subscriber(context, ++subscriberIds, sink, shared, key)
       all.add(sub)
-      for (const topic of topics) {
+      for (const topic of shared) {
         let set = byTopic.get(topic)
         if (!set) {
           set = new Set()
@@ -390,8 +420,17 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
 
     metrics(): HubMetrics {
-      return { ...metrics, subscribers: all.size, refused: { ...metrics.refused } }
+      const history = store?.usage?.()
+      return {
+        ...metrics,
+        subscribers: all.size,
+        refused: { ...metrics.refused },
+        historyEvents: history?.events ?? 0,
+        historyBytes: history?.bytes ?? 0,
+      }
     },
+
+    rules,
 
     checkAdmission(clientKey?: string): AdmissionRefusal | null {
       const refused = refusal(clientKey)
@@ -449,5 +488,31 @@ export function createHub(hubOptions?: HubOptions): Hub {
       return closing
     },
   }
+  registries.set(hub, () => ({
+    subscribers: all.size,
+    topics: byTopic.size,
+    lists: topicLists.size,
+    clients: perClient.size,
+  }))
   return hub
+}
+
+/** What a hub holds for its subscribers; every count is 0 once they are all gone. */
+export interface HubRegistry {
+  subscribers: number
+  /** Topics with a subscriber set. */
+  topics: number
+  /** Distinct topic lists shared between subscribers. */
+  lists: number
+  /** Client keys counted for `maxSubscribersPerClient`. */
+  clients: number
+}
+
+const registries = new WeakMap<Hub, () => HubRegistry>()
+
+/** @internal For leak tests: the sizes of `hub`'s registries (a hub made by `createHub`). */
+export function inspectRegistry(hub: Hub): HubRegistry {
+  const read = registries.get(hub)
+  if (!read) throw new TypeError('not a hub made by createHub')
+  return read()
 }

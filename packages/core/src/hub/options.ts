@@ -1,6 +1,7 @@
 import { HeraldConfigError } from '../errors.js'
 import type { CloseReason, HistoryStore, HubOptions, SlowConsumerPolicy, Subscription } from '../types.js'
 import { randomEpoch } from './ids.js'
+import { MAX_TOPIC_LENGTH } from './topics.js'
 
 /** HubOptions with every default applied and every value checked. */
 export interface ResolvedHubOptions {
@@ -9,7 +10,7 @@ export interface ResolvedHubOptions {
   slowConsumerEvent: boolean
   drainTimeoutMs: number
   gapEvent: string
-  history: false | { maxEvents: number; maxAgeMs: number }
+  history: false | { maxEvents: number; maxAgeMs: number; maxBytes: number }
   store: HistoryStore | undefined
   resetEvent: string
   heartbeatMs: number
@@ -17,6 +18,10 @@ export interface ResolvedHubOptions {
   connectedEvent: string | undefined
   maxSubscribers: number
   maxSubscribersPerClient: number
+  maxTopicsPerStream: number
+  maxTopicLength: number
+  topicPattern: RegExp | undefined
+  maxEventBytes: number
   epoch: string
   onSubscribe: ((subscription: Subscription) => void) | undefined
   onUnsubscribe: ((subscription: Subscription, reason: CloseReason) => void) | undefined
@@ -37,6 +42,10 @@ const KNOWN = new Set<string>([
   'connectedEvent',
   'maxSubscribers',
   'maxSubscribersPerClient',
+  'maxTopicsPerStream',
+  'maxTopicLength',
+  'topicPattern',
+  'maxEventBytes',
   'epoch',
   'onSubscribe',
   'onUnsubscribe',
@@ -53,8 +62,9 @@ function integer(name: string, value: unknown, fallback: number, min: number): n
   return value
 }
 
-function limit(name: string, value: unknown): number {
-  if (value === undefined || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
+function limit(name: string, value: unknown, fallback = Number.POSITIVE_INFINITY): number {
+  if (value === undefined) return fallback
+  if (value === Number.POSITIVE_INFINITY) return value
   return integer(name, value, 0, 1)
 }
 
@@ -89,26 +99,8 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
   if (o.slowConsumerEvent !== undefined && typeof o.slowConsumerEvent !== 'boolean') {
     throw new HeraldConfigError('slowConsumerEvent', 'must be a boolean')
   }
-  let history: ResolvedHubOptions['history'] = { maxEvents: 1000, maxAgeMs: 5 * 60_000 }
-  if (o.history === false) history = false
-  else if (o.history !== undefined) {
-    if (o.history === null || typeof o.history !== 'object') {
-      throw new HeraldConfigError('history', 'must be false or { maxEvents?, maxAgeMs? }')
-    }
-    const h = o.history as Record<string, unknown>
-    for (const key of Object.keys(h)) {
-      if (key !== 'maxEvents' && key !== 'maxAgeMs') {
-        throw new HeraldConfigError(`history.${key}`, 'is not a history option')
-      }
-    }
-    history = {
-      maxEvents: integer('history.maxEvents', h.maxEvents, 1000, 1),
-      maxAgeMs:
-        h.maxAgeMs === Number.POSITIVE_INFINITY
-          ? Number.POSITIVE_INFINITY
-          : integer('history.maxAgeMs', h.maxAgeMs, 5 * 60_000, 1),
-    }
-  }
+  let history: ResolvedHubOptions['history'] = false
+  if (o.history !== false) history = resolveHistoryOptions(o.history, 'history.')
   let store: HistoryStore | undefined
   if (o.store !== undefined) {
     const s = o.store as Partial<HistoryStore> | null
@@ -132,6 +124,15 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     }
     epoch = o.epoch
   }
+  let topicPattern: RegExp | undefined
+  if (o.topicPattern !== undefined) {
+    if (!(o.topicPattern instanceof RegExp)) throw new HeraldConfigError('topicPattern', 'must be a RegExp')
+    if (o.topicPattern.global || o.topicPattern.sticky) {
+      // `test` on a global or sticky RegExp remembers where it stopped: the same name would pass, then fail.
+      throw new HeraldConfigError('topicPattern', 'must not have the g or y flag')
+    }
+    topicPattern = o.topicPattern
+  }
   return {
     budgetBytes: integer('budgetBytes', o.budgetBytes, 1024 * 1024, 1),
     slowConsumer: (o.slowConsumer as SlowConsumerPolicy | undefined) ?? 'disconnect',
@@ -145,10 +146,42 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     retryMs: o.retryMs === undefined ? undefined : integer('retryMs', o.retryMs, 0, 0),
     connectedEvent: eventName('connectedEvent', o.connectedEvent, undefined),
     maxSubscribers: limit('maxSubscribers', o.maxSubscribers),
-    maxSubscribersPerClient: limit('maxSubscribersPerClient', o.maxSubscribersPerClient),
+    maxSubscribersPerClient: limit('maxSubscribersPerClient', o.maxSubscribersPerClient, 256),
+    maxTopicsPerStream: limit('maxTopicsPerStream', o.maxTopicsPerStream, 64),
+    maxTopicLength: limit('maxTopicLength', o.maxTopicLength, MAX_TOPIC_LENGTH),
+    topicPattern,
+    maxEventBytes: limit('maxEventBytes', o.maxEventBytes, 1024 * 1024),
     epoch,
     onSubscribe: hook('onSubscribe', o.onSubscribe),
     onUnsubscribe: hook('onUnsubscribe', o.onUnsubscribe),
     onError: hook('onError', o.onError),
+  }
+}
+
+const HISTORY_KEYS = new Set(['maxEvents', 'maxAgeMs', 'maxBytes'])
+
+/**
+ * Checks the bounds of the in-memory history and fills in defaults (1000 events per topic, 5 minutes,
+ * 64 MiB). `prefix` starts the option names in errors (`history.` for hub options).
+ */
+export function resolveHistoryOptions(
+  value: unknown,
+  prefix = '',
+): { maxEvents: number; maxAgeMs: number; maxBytes: number } {
+  if (value === undefined) value = {}
+  if (value === null || typeof value !== 'object') {
+    throw new HeraldConfigError(
+      prefix ? prefix.slice(0, -1) : 'options',
+      'must be false or { maxEvents?, maxAgeMs?, maxBytes? }',
+    )
+  }
+  const h = value as Record<string, unknown>
+  for (const key of Object.keys(h)) {
+    if (!HISTORY_KEYS.has(key)) throw new HeraldConfigError(`${prefix}${key}`, 'is not a history option')
+  }
+  return {
+    maxEvents: integer(`${prefix}maxEvents`, h.maxEvents, 1000, 1),
+    maxAgeMs: limit(`${prefix}maxAgeMs`, h.maxAgeMs, 5 * 60_000),
+    maxBytes: limit(`${prefix}maxBytes`, h.maxBytes, 64 * 1024 * 1024),
   }
 }

@@ -29,6 +29,16 @@ export function createNodeSink(res: NodeResponse, headers: Record<string, string
 }
 
 const SINK = Symbol('herald.sink')
+/** On an HTTP/2 session: how many Herald streams hold its idle timeout off, and the timeout to give back. */
+const HELD = Symbol('herald.heldTimeout')
+
+/** What the sink touches of a socket (HTTP/1.1) or an HTTP/2 stream or session to hold a timeout off. */
+interface Timed {
+  timeout?: number
+  destroyed?: boolean
+  setTimeout(ms: number): unknown
+}
+type Session = Timed & { [HELD]?: { streams: number; timeout: number } }
 
 function onResponseClose(this: { [SINK]?: NodeSink }): void {
   this[SINK]?.onPeerClose()
@@ -44,6 +54,10 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
   readonly highWaterMark: number | undefined
   private isClosed = false
   private waitingForDrain = false
+  /** The socket or HTTP/2 session whose idle timeout this stream holds off, until the response closes. */
+  private timed: Timed | undefined
+  /** The socket's timeout to give back (HTTP/1.1). */
+  private heldTimeout = 0
 
   constructor(res: NodeResponse, headers: Record<string, string>) {
     super()
@@ -66,6 +80,52 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
     res.on('close', onResponseClose)
     // The client may have left while the request was being authorized.
     if ((res as { destroyed?: boolean }).destroyed) this.isClosed = true
+    else this.holdTimeouts()
+  }
+
+  /**
+   * An event stream is idle between events by design, so the server's socket timeout (`server.timeout`,
+   * `server.setTimeout(ms)`: it destroys the socket, or on HTTP/2 the whole session, after that long
+   * without traffic) is held off while the stream is open, and given back when the response closes.
+   */
+  private holdTimeouts(): void {
+    const stream = (this.res as { stream?: Timed & { session?: Session } }).stream
+    if (stream) {
+      // HTTP/2: the stream's own timeout dies with it; the session's is shared by its streams.
+      if (stream.timeout) stream.setTimeout(0)
+      const session = stream.session
+      if (!session) return
+      let held = session[HELD]
+      if (!held) {
+        held = { streams: 0, timeout: 0 }
+        session[HELD] = held
+      }
+      if (held.streams++ === 0) {
+        held.timeout = session.timeout ?? 0
+        if (held.timeout) session.setTimeout(0)
+      }
+      this.timed = session
+      return
+    }
+    const socket = (this.res as { socket?: Timed | null }).socket
+    if (socket?.timeout) {
+      this.heldTimeout = socket.timeout
+      socket.setTimeout(0)
+      this.timed = socket
+    }
+  }
+
+  private releaseTimeouts(): void {
+    const timed = this.timed
+    if (!timed) return
+    this.timed = undefined
+    const held = (timed as Session)[HELD]
+    if (held) {
+      if (--held.streams === 0 && held.timeout && !timed.destroyed) timed.setTimeout(held.timeout)
+    } else if (!timed.destroyed && timed.timeout === 0) {
+      // Unless Node already armed its keep-alive timeout on the socket (it does when the response finishes).
+      timed.setTimeout(this.heldTimeout)
+    }
   }
 
   get closed(): boolean {
@@ -129,6 +189,7 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
   /** The response closed: the client went away, or the stream finished after `end()`. */
   onPeerClose(): void {
     this.isClosed = true
+    this.releaseTimeouts()
     this.fireClose()
   }
 }

@@ -1,4 +1,7 @@
-/** Records unhandled rejections, process warnings and console errors and warnings until `stop()`. */
+/**
+ * Records unhandled rejections, process warnings, console errors and warnings and anything written to
+ * stderr until `stop()`.
+ */
 export function recordProcessTrouble(): { readonly problems: string[]; stop(): void } {
   const problems: string[] = []
   const onRejection = (reason: unknown) => problems.push(`unhandledRejection: ${String(reason)}`)
@@ -13,6 +16,11 @@ export function recordProcessTrouble(): { readonly problems: string[]; stop(): v
     problems.push(`console.warn: ${args.map(String).join(' ')}`)
     originalWarn(...args)
   }
+  const originalWrite = process.stderr.write
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
+    problems.push(`stderr: ${String(chunk).slice(0, 300)}`)
+    return (originalWrite as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest)
+  }) as typeof process.stderr.write
   process.on('unhandledRejection', onRejection)
   process.on('warning', onWarning)
   return {
@@ -22,6 +30,7 @@ export function recordProcessTrouble(): { readonly problems: string[]; stop(): v
       process.off('warning', onWarning)
       console.error = originalError
       console.warn = originalWarn
+      process.stderr.write = originalWrite
     },
   }
 }

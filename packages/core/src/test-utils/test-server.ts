@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net'
 export interface TestServer {
   /** Base URL with a trailing slash, e.g. `http://127.0.0.1:4711/`. */
   url: string
+  /** The Node server itself (to set its timeouts, say). */
+  server?: Server | Http2Server
   close(): Promise<void>
 }
 
@@ -22,6 +24,7 @@ export async function listen(server: Server | Http2Server): Promise<TestServer> 
   })
   return {
     url: `http://127.0.0.1:${port}/`,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sessions) s.destroy()

@@ -1,0 +1,5 @@
+import { chromium } from 'playwright-core'
+import { describeSampleAppSecurity } from '../../../packages/core/src/test-utils/sample-app-suite.js'
+import { start } from '../src/app.js'
+
+describeSampleAppSecurity('koa-app', start, chromium)
