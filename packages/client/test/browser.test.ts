@@ -5,7 +5,7 @@ import { BrowserPool, SkipCase } from '@herald/sse-conformance'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleBrowser } from '../scripts/browser-bundle.js'
-import { EVENTS_TOKEN, restartable, SAMPLE_APPS, waitFor } from './helpers.js'
+import { EVENTS_TOKEN, restartable, SAMPLE_APPS, UNAUTHORIZED, waitFor } from './helpers.js'
 
 const { start } = SAMPLE_APPS.find((a) => a.name === 'hono-app')!
 const pool = new BrowserPool()
@@ -120,7 +120,7 @@ describe('the browser file in Chromium', () => {
       expect(log.error).toEqual({
         name: 'HeraldHttpError',
         status: 401,
-        body: 'Unauthorized',
+        body: UNAUTHORIZED,
         isHttpError: true,
       })
     },

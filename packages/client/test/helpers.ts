@@ -11,8 +11,11 @@ import type { EventMap, HeraldClientError, ReconnectInfo, SseClient, SseEvent } 
 
 export { waitFor }
 
-/** The token the sample apps' `/events-private` accepts by default. */
-export const EVENTS_TOKEN = process.env.EVENTS_TOKEN ?? 'sample-token'
+/** What the sample apps answer (401) to a stream request without a token. */
+export const UNAUTHORIZED = 'Unauthorized: send Authorization: Bearer <token>'
+
+/** The token the tests give the sample apps for `/events-private`. */
+export const EVENTS_TOKEN = 'client-tests-events-token'
 
 export interface RunningSample {
   url: string
@@ -20,9 +23,14 @@ export interface RunningSample {
   close(options?: { retryMs?: number }): Promise<void>
 }
 
-export type SampleStart = (options: { port?: number; hub?: Hub }) => Promise<RunningSample>
+export type SampleStart = (options: {
+  port?: number
+  hub?: Hub
+  eventsToken?: string
+  publishToken?: string
+}) => Promise<RunningSample>
 
-// The apps' tokens, passed to every `start()` (apps that read them from the environment ignore these).
+// Every app gets its tokens from the test (else it would make up and print its own).
 const TOKENS = { eventsToken: EVENTS_TOKEN, publishToken: 'client-tests-publish-token' }
 const withTokens =
   (start: SampleStart): SampleStart =>

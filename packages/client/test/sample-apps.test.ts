@@ -14,6 +14,7 @@ import {
   SAMPLE_APPS,
   startProxy,
   testHub,
+  UNAUTHORIZED,
   waitFor,
 } from './helpers.js'
 
@@ -93,8 +94,8 @@ describe.each(SAMPLE_APPS)('$name', ({ start }) => {
       (e: unknown) => e,
     )
     expect(error).toBeInstanceOf(HeraldHttpError)
-    expect(error).toMatchObject({ code: 'ERR_SSE_HTTP_STATUS', status: 401, body: 'Unauthorized' })
-    expect((error as HeraldHttpError).message).toBe('The server answered 401: Unauthorized')
+    expect(error).toMatchObject({ code: 'ERR_SSE_HTTP_STATUS', status: 401, body: UNAUTHORIZED })
+    expect((error as HeraldHttpError).message).toBe(`The server answered 401: ${UNAUTHORIZED}`)
     expect(await ended).toBe(error) // the iterator throws it too
     expect(recording.errors).toEqual([error])
     expect(client.state).toBe('closed')
