@@ -1,4 +1,7 @@
-// The dashboard page: one EventSource, plain DOM, no framework.
+// The dashboard page: plain DOM, no framework. Build events come over the browser's EventSource; the
+// metrics strip reads a second stream with @herald/sse-client, served by the dashboard as /sse-client.js.
+import { connect } from '/sse-client.js'
+
 // Events only change `state`; one requestAnimationFrame callback per frame writes everything to the DOM,
 // so ten builds logging hundreds of lines a second cost one DOM update per frame, not one per line.
 
@@ -22,10 +25,18 @@ const state = {
   duplicates: 0,
   connection: { state: 'connecting', text: 'connecting…' },
   metrics: null,
+  metricsStatus: { state: 'connecting', text: 'connecting…' },
 }
 
 // What the next frame must write.
-const dirty = { cards: new Set(), metrics: false, connection: true, integrity: false, order: false }
+const dirty = {
+  cards: new Set(),
+  metrics: false,
+  metricsStatus: false,
+  connection: true,
+  integrity: false,
+  order: false,
+}
 let frameRequested = false
 
 // Counters a test (or a curious reader in DevTools) can look at.
@@ -85,8 +96,20 @@ for (const name of ['build-started', 'stage', 'progress', 'log', 'build-finished
     else applyBuildEvent(name, data, false)
   })
 }
-on('metrics', (data) => {
+// The metrics stream, read with @herald/sse-client. Metrics come every second, so five silent seconds
+// mean a dead connection (a sleeping laptop, a proxy that lost the flow): the watchdog reconnects.
+const metricsStream = connect('/events/metrics', {
+  parse: { metrics: 'json' },
+  watchdogMs: 5000,
+  onOpen: () => setMetricsStatus('live', 'live'),
+  onReconnecting: ({ reason, delayMs }) =>
+    setMetricsStatus('reconnecting', `reconnecting in ${(delayMs / 1000).toFixed(1)} s (${reason.code})`),
+  onError: (error) => setMetricsStatus('stopped', `stopped: ${error.message}`),
+})
+metricsStream.on('metrics', (data) => {
   state.metrics = data
+  dirty.metrics = true
+  schedule()
 })
 on('connected', () => {}, false)
 // The hub could not replay from our Last-Event-ID (history gone, or a new server without it): reload state.
@@ -114,6 +137,12 @@ on(
   },
   false,
 )
+
+function setMetricsStatus(s, text) {
+  state.metricsStatus = { state: s, text }
+  dirty.metricsStatus = true
+  schedule()
+}
 
 function setConnection(s, text) {
   state.connection = { state: s, text }
@@ -285,6 +314,13 @@ function render() {
     dirty.metrics = false
     touched = true
     renderMetrics()
+  }
+  if (dirty.metricsStatus) {
+    dirty.metricsStatus = false
+    touched = true
+    const status = $('metrics-status')
+    status.dataset.state = state.metricsStatus.state
+    setText(status, state.metricsStatus.text)
   }
   if (dirty.connection) {
     dirty.connection = false

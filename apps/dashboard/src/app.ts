@@ -8,6 +8,7 @@ import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hon
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { BuildRunner, type BuildRunnerOptions, parseBuildRequest } from './builds.js'
+import { clientScript } from './client-script.js'
 import { BuildLimitError, BuildRequestError, BuildRunnerStoppedError } from './errors.js'
 import { createDashboardHub, RETRY_MS, TOPIC_BUILDS, TOPIC_METRICS } from './hub.js'
 import { publishMetrics } from './metrics.js'
@@ -27,27 +28,32 @@ const PAGE_HEADERS = {
 export interface AppOptions {
   /** Runs the builds whose events the hub carries. */
   runner: BuildRunner
+  /** `@herald/sse-client` as one ES module, served as `/sse-client.js` (see `clientScript()`). */
+  clientScript: string
 }
 
 type Env = { Bindings: Partial<HttpBindings | Http2Bindings> }
 
 /**
- * The dashboard as a Hono app: the page (`GET /`, `/app.js`, `/style.css`), the stream (`GET /events`,
- * topics `builds` and `metrics`), `POST /builds`, `GET /api/builds` (a snapshot for a fresh page) and
+ * The dashboard as a Hono app: the page (`GET /`, `/app.js`, `/style.css`, `/sse-client.js`), two streams
+ * (`GET /events`: topic `builds`, read by the page's EventSource; `GET /events/metrics`: topic `metrics`,
+ * read by `@herald/sse-client`), `POST /builds`, `GET /api/builds` (a snapshot for a fresh page) and
  * `GET /api/info` (which adapter and transport serve this page).
  */
-export function buildApp(hub: Hub, { runner }: AppOptions): Hono<Env> {
+export function buildApp(hub: Hub, { runner, clientScript }: AppOptions): Hono<Env> {
   const app = new Hono<Env>()
   const files = Object.entries(PUBLIC_FILES).map(([path, { file, type }]) => ({
     path,
     type,
     body: readFileSync(new URL(`../public/${file}`, import.meta.url)),
   }))
+  files.push({ path: '/sse-client.js', type: PUBLIC_FILES['/app.js']!.type, body: Buffer.from(clientScript) })
   for (const { path, type, body } of files) {
     app.get(path, (c) => c.body(new Uint8Array(body), 200, { ...PAGE_HEADERS, 'Content-Type': type }))
   }
 
-  app.get('/events', sse(hub, { topics: () => [TOPIC_BUILDS, TOPIC_METRICS] }))
+  app.get('/events', sse(hub, { topics: () => [TOPIC_BUILDS] }))
+  app.get('/events/metrics', sse(hub, { topics: () => [TOPIC_METRICS] }))
 
   app.post(
     '/builds',
@@ -145,11 +151,12 @@ export interface Dashboard {
 /** Starts the dashboard on `@hono/node-server`. */
 export async function start(options: StartOptions = {}): Promise<Dashboard> {
   const { port = 0, hostname = 'localhost', metricsIntervalMs = 1000 } = options
+  const script = await clientScript()
   const ownsHub = options.hub === undefined
   const hub = options.hub ?? createDashboardHub()
   const ownsRunner = options.runner === undefined
   const runner = options.runner ?? new BuildRunner(hub, options.builds)
-  const app = buildApp(hub, { runner })
+  const app = buildApp(hub, { runner, clientScript: script })
 
   const server = createAdaptorServer({
     fetch: app.fetch,

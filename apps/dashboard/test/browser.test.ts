@@ -199,6 +199,36 @@ describe.skipIf(!HAVE_BROWSER)(`dashboard in Chromium${SKIP_NOTE}`, { timeout: 6
     await page.close()
   })
 
+  it('the metrics strip reads its own stream with @herald/sse-client (fetch), and comes back after a restart', async () => {
+    const hub = createDashboardHub()
+    const runner = new BuildRunner(hub, { speed: 1, failureRate: 0 })
+    let server = await start({ hub, runner, metricsIntervalMs: 200 })
+    servers.push(server)
+    const { port } = server
+    const page = await browser.newPage()
+    const requests: string[] = []
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/events'))
+        requests.push(`${r.resourceType()} ${new URL(r.url()).pathname}`)
+    })
+    await page.goto(server.url)
+    const status = page.locator('#metrics-status')
+    await expect.poll(() => status.getAttribute('data-state')).toBe('live')
+    // Two streams: the builds on the browser's EventSource, the metrics on the client's fetch.
+    await expect.poll(() => page.locator('#m-clients').textContent()).toBe('2')
+    expect(requests.sort()).toEqual(['eventsource /events', 'fetch /events/metrics'])
+
+    await server.close() // the HTTP server goes; the hub keeps publishing metrics
+    await expect.poll(() => status.getAttribute('data-state')).toBe('reconnecting')
+    expect(await status.textContent()).toMatch(/^reconnecting in \d+\.\d s \(ERR_SSE_(NETWORK|ENDED)\)$/)
+    server = await start({ port, hub, runner, metricsIntervalMs: 200 })
+    servers.push(server)
+    await expect.poll(() => status.getAttribute('data-state'), { timeout: 15_000 }).toBe('live')
+    expect(requests.filter((r) => r === 'fetch /events/metrics').length).toBeGreaterThanOrEqual(2)
+    expect(await page.locator('#m-events').textContent()).not.toBe('–')
+    await page.close()
+  })
+
   it('shows why POST /builds refused a build (bad field, too many builds) instead of swallowing it', async () => {
     const server = await start({ builds: { maxConcurrent: 1, speed: 1, failureRate: 0 } })
     servers.push(server)

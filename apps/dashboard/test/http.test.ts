@@ -1,7 +1,9 @@
 import http2 from 'node:http2'
+import { connect } from '@herald/sse-client'
 import { EventSource } from 'eventsource'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Dashboard, start } from '../src/app.js'
+import type { DashboardMetrics } from '../src/metrics.js'
 
 const post = (url: string, body: string, type = 'application/json') =>
   fetch(`${url}/builds`, { method: 'POST', headers: { 'content-type': type }, body })
@@ -94,7 +96,7 @@ describe('GET /events', () => {
     ac.abort()
   })
 
-  it('streams a whole build: started, every stage, progress to 100, every log line once, finished; and metrics', async () => {
+  it('streams a whole build over /events (started, every stage, progress to 100, every log line once, finished), and metrics over /events/metrics', async () => {
     const es = new EventSource(`${d.url}/events`)
     const seen: Array<{ type: string; data: Record<string, unknown> }> = []
     const done = new Promise<void>((resolve, reject) => {
@@ -106,13 +108,21 @@ describe('GET /events', () => {
         })
       }
     })
+    // The page reads metrics with @herald/sse-client; so does this test.
+    const metrics: DashboardMetrics[] = []
+    const metricsStream = connect<{ metrics: DashboardMetrics }>(`${d.url}/events/metrics`, {
+      parse: { metrics: 'json' },
+    })
+    metricsStream.on('metrics', (m) => metrics.push(m))
     await new Promise<void>((resolve) => es.addEventListener('connected', () => resolve()))
     const res = await post(d.url, JSON.stringify({ name: 'api', durationSeconds: 20 }))
     const { id } = (await res.json()) as { id: string }
     await done
     // One more metrics tick after the build.
-    await new Promise<void>((resolve) => es.addEventListener('metrics', () => resolve()))
+    const ticks = metrics.length
+    await expect.poll(() => metrics.length).toBeGreaterThan(ticks)
     es.close()
+    metricsStream.close()
 
     const of = (type: string) => seen.filter((e) => e.type === type).map((e) => e.data)
     expect(of('build-started')).toEqual([expect.objectContaining({ id, name: 'api', status: 'running' })])
@@ -126,10 +136,27 @@ describe('GET /events', () => {
     expect(of('build-finished')).toEqual([
       expect.objectContaining({ build: id, status: 'succeeded', percent: 100, lines: lines.length }),
     ])
-    const metrics = of('metrics').at(-1) as Record<string, number>
-    expect(metrics.clients).toBe(1)
-    expect(metrics.published).toBeGreaterThan(lines.length)
-    expect(metrics).toMatchObject({ dropped: 0, slowConsumerDisconnects: 0, runningBuilds: 0 })
+    expect(of('metrics'), 'metrics have their own stream').toEqual([])
+    const last = metrics.at(-1)!
+    expect(last.clients, 'two open streams: builds and metrics').toBe(2)
+    expect(last.published).toBeGreaterThan(lines.length)
+    expect(last).toMatchObject({ dropped: 0, slowConsumerDisconnects: 0, runningBuilds: 0 })
+  })
+
+  it('serves @herald/sse-client to the page as one ES module with nothing left to resolve', async () => {
+    const res = await fetch(`${d.url}/sse-client.js`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    const code = await res.text()
+    expect(code).toContain('HeraldHttpError')
+    expect(code).not.toMatch(/\bfrom\s*["']|\bimport\s*\(/)
+    const client = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as {
+      connect: typeof connect
+    }
+    const stream = client.connect(`${d.url}/events/metrics`, { parse: { metrics: 'json' } })
+    const first = await stream[Symbol.asyncIterator]().next()
+    expect(first.value?.type).toBe('connected')
+    stream.close()
   })
 
   it('GET /api/info names the adapter and the transport path', async () => {

@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { HeraldEncodingError } from '../errors.js'
+import { EXACT_CASES, messageArbitrary, normalise, ROUND_TRIP_CASES } from '../test-utils/encode-cases.js'
 import { encodeComment, encodeEvent, type SseMessage } from './encode.js'
 
 interface Parsed {
@@ -28,28 +29,8 @@ function parse(bytes: Uint8Array, chunkSize = bytes.length): Parsed {
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b)
 
-/** The data a spec-following client sees: every line break normalised to LF. */
-const normalise = (s: string) => s.replace(/\r\n|\r/g, '\n')
-
 describe('encodeEvent: exact bytes', () => {
-  it.each<[SseMessage, string]>([
-    [{ data: 'hello' }, 'data: hello\n\n'],
-    [{ data: '' }, 'data:\n\n'],
-    [{ data: 'a\nb' }, 'data: a\ndata: b\n\n'],
-    [{ data: 'a\r\nb\rc\n' }, 'data: a\ndata: b\ndata: c\ndata:\n\n'],
-    [{ data: '  two spaces' }, 'data:   two spaces\n\n'],
-    [
-      { data: 'x', event: 'update', id: 'abc', retry: 1500 },
-      'event: update\nid: abc\nretry: 1500\ndata: x\n\n',
-    ],
-    [{ id: 0, data: 'zero' }, 'id: 0\ndata: zero\n\n'],
-    [{ id: '' }, 'id:\n\n'],
-    [{ retry: 0 }, 'retry: 0\n\n'],
-    [{ retry: 2 ** 53 - 1 }, `retry: ${2 ** 53 - 1}\n\n`],
-    [{ comment: 'hi', data: 'd' }, ': hi\ndata: d\n\n'],
-    [{ comment: '' }, ':\n\n'],
-    [{ data: 'back\\slash \u2028 nul\0 : colon' }, 'data: back\\slash \u2028 nul\0 : colon\n\n'],
-  ])('%j', (message, expected) => {
+  it.each<[SseMessage, string]>(EXACT_CASES)('%j', (message, expected) => {
     expect(text(encodeEvent(message))).toBe(expected)
   })
 
@@ -66,20 +47,8 @@ describe('encodeEvent: exact bytes', () => {
 })
 
 describe('encodeEvent: round-trip through eventsource-parser', () => {
-  const cases: SseMessage[] = [
-    { data: 'multi\nline\r\nwith\rall breaks' },
-    { data: '   leading spaces' },
-    { data: ': looks like a comment' },
-    { data: 'data: nested field' },
-    { data: '' },
-    { data: '\n' },
-    { data: 'emoji 😀 and 中文 across chunk boundaries ✓' },
-    { id: 0, data: 'zero id' },
-    { id: 'αβγ', event: 'custom-name', data: 'x' },
-    { event: 'spaced  name', data: 'y' },
-  ]
   for (const chunk of [Number.POSITIVE_INFINITY, 1, 3]) {
-    it.each(cases)(`chunks of ${chunk}: %j`, (message) => {
+    it.each(ROUND_TRIP_CASES)(`chunks of ${chunk}: %j`, (message) => {
       const bytes = encodeEvent(message)
       const parsed = parse(bytes, chunk === Number.POSITIVE_INFINITY ? bytes.length : chunk)
       expect(parsed.events).toHaveLength(1)
@@ -104,19 +73,10 @@ describe('encodeEvent: round-trip through eventsource-parser', () => {
 })
 
 describe('encodeEvent: properties', () => {
-  // Strings the rules allow in each field.
-  const anyText = fc.string({ unit: 'grapheme' })
-  const lineText = anyText.filter((s) => !/[\r\n]/.test(s))
-  const idText = lineText.filter((s) => !s.includes('\0') && s !== '')
-  const message = fc.record(
-    { data: anyText, event: lineText.filter((s) => s !== ''), id: idText },
-    { requiredKeys: ['data'] },
-  )
-
   it('a sequence of events arrives as exactly the same sequence, whole or in 1-byte chunks', () => {
     fc.assert(
       fc.property(
-        fc.array(message, { minLength: 1, maxLength: 8 }),
+        fc.array(messageArbitrary, { minLength: 1, maxLength: 8 }),
         fc.integer({ min: 1, max: 7 }),
         (msgs, chunk) => {
           const parts = msgs.map(encodeEvent)

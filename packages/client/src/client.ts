@@ -1,0 +1,485 @@
+import { parseRetryAfter, reconnectDelay } from './backoff.js'
+import { HeraldClientError, HeraldHttpError } from './errors.js'
+import { checkOptions } from './options.js'
+import { type Block, createParser } from './parser.js'
+import { RecentIds } from './recent-ids.js'
+import type {
+  ClientEvent,
+  ConnectionState,
+  ConnectOptions,
+  DataParser,
+  EventMap,
+  SseClient,
+  SseEvent,
+} from './types.js'
+
+/** Events an iterator may hold before reading from the network pauses (and the server sees a slow reader). */
+const HIGH_WATER = 1000
+/** How much of a refused response's body an error keeps. */
+const BODY_LIMIT = 65_536
+
+type Listener = (data: unknown, event: SseEvent<string, unknown>) => void
+interface IteratorSink {
+  queue: SseEvent<string, unknown>[]
+  push(event: SseEvent<string, unknown>): void
+  end(error: HeraldClientError | undefined): void
+}
+
+// Only what every runtime has (fetch, TextDecoder, AbortController, timers); page events when they exist.
+const env = globalThis as unknown as {
+  addEventListener?: (type: string, listener: () => void) => void
+  removeEventListener?: (type: string, listener: () => void) => void
+  ononline?: unknown
+  document?: {
+    visibilityState: string
+    addEventListener(type: string, listener: () => void): void
+    removeEventListener(type: string, listener: () => void): void
+  }
+}
+const now = () => performance.now()
+
+/** A throwing listener must not break the stream: rethrow it on its own, as an uncaught error. */
+function call<A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A): void {
+  try {
+    fn?.(...args)
+  } catch (error) {
+    setTimeout(() => {
+      throw error
+    })
+  }
+}
+
+/** Node and browsers read header values as bytes: send a non-ASCII id as its UTF-8 bytes. */
+function headerValue(id: string): string {
+  if (/^[\x00-\x7f]*$/.test(id)) return id
+  let out = ''
+  for (const byte of new TextEncoder().encode(id)) out += String.fromCharCode(byte)
+  return out
+}
+
+/** At most BODY_LIMIT characters of a response the client will not stream, then lets it go. */
+async function readBody(response: Response): Promise<string> {
+  let text = ''
+  const reader = response.body?.getReader()
+  if (!reader) return text
+  const decoder = new TextDecoder()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+      if (text.length >= BODY_LIMIT) break
+    }
+  } catch {
+    // What arrived is enough to describe the refusal.
+  }
+  reader.cancel().catch(() => {})
+  return text.slice(0, BODY_LIMIT)
+}
+
+/**
+ * Opens a Server-Sent Events stream with `fetch` and keeps it open: resumes with the last id, honours
+ * `retry:` and Retry-After, backs off with jitter, stops on a 4xx (except 408 and 429), reconnects when the
+ * network comes back or the stream stalls, and drops events it has already delivered.
+ *
+ * @example
+ * const stream = connect<{ progress: { pct: number } }>('/events', {
+ *   topics: 'builds',
+ *   headers: { authorization: `Bearer ${token}` },
+ *   parse: { progress: 'json' },
+ * })
+ * stream.on('progress', (data) => console.log(data.pct))
+ */
+export function connect<M extends EventMap = Record<string, string>>(
+  url: string | URL,
+  options: ConnectOptions<M> = {},
+): SseClient<M> {
+  const target = checkOptions(url, options as ConnectOptions<EventMap>)
+  const {
+    method = 'GET',
+    headers,
+    body,
+    credentials,
+    signal,
+    lastEventIdQuery,
+    parse = {},
+    reconnect: { initialDelayMs = 1000, maxDelayMs = 30_000, maxAttempts = Infinity } = {},
+    watchdogMs = 45_000,
+    rememberIds = 1000,
+    maxEventLength = 16 * 1024 * 1024,
+    resetEvent = 'reset',
+    gapEvent = 'gap',
+    fetch: fetchImpl = fetch,
+    onOpen,
+    onReconnecting,
+    onError,
+    onReset,
+    onGap,
+    onRetryHint,
+  } = options
+  const parsers = parse as Record<string, DataParser<unknown> | undefined>
+  const idParam = lastEventIdQuery === true ? 'lastEventId' : lastEventIdQuery
+  const recent = new RecentIds(rememberIds)
+  const listeners = new Map<string, Set<Listener>>()
+  const iterators = new Set<IteratorSink>()
+  let state: ConnectionState = 'connecting'
+  let lastId = options.lastEventId ?? ''
+  if (lastId) recent.add(lastId)
+  let serverRetry: number | undefined
+  /** Failed attempts in a row; an event or a comment proves the stream healthy and resets it. */
+  let failures = 0
+  let stopped = false
+  /** The error that stopped the client, for iterators opened afterwards. */
+  let fatal: HeraldClientError | undefined
+  let controller: AbortController | undefined
+  /** Why this client aborted the current attempt itself (a stall, a network change). */
+  let interruption: HeraldClientError | undefined
+  /** Ends the current wait between attempts early. */
+  let wake: (() => void) | undefined
+  let lastActivity = 0
+  let watchdog: ReturnType<typeof setTimeout> | undefined
+  /** Set while an iterator is full: reading waits for it. */
+  let room: { promise: Promise<void>; release: () => void } | undefined
+  let networkChanged = false
+  let settle!: (error?: HeraldClientError) => void
+  const closed = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error ? reject(error) : resolve())
+  })
+  // `closed` rejects when the client stops on an error; nobody has to be listening for that.
+  closed.catch(() => {})
+
+  const parser = createParser(
+    {
+      block: deliver,
+      comment: () => {
+        failures = 0
+      },
+      retry: (ms) => {
+        serverRetry = ms
+        call(onRetryHint, ms)
+      },
+      tooLarge: () =>
+        finish(
+          new HeraldClientError(
+            'ERR_SSE_EVENT_TOO_LARGE',
+            `An event or line passed ${maxEventLength} characters`,
+          ),
+        ),
+    },
+    maxEventLength,
+  )
+
+  function deliver({ type, data: text, id }: Block): void {
+    if (stopped) return
+    failures = 0
+    if (text === undefined) {
+      lastId = id!
+      return
+    }
+    if (id !== undefined) {
+      // Seen before the reconnect: the server replayed it again. A reset is never dropped.
+      if (id !== '' && type !== resetEvent && recent.has(id)) return
+      lastId = id
+      if (id !== '') recent.add(id)
+    }
+    let data: unknown = text
+    const convert = parsers[type]
+    if (convert) {
+      try {
+        data = convert === 'json' ? JSON.parse(text) : convert(text)
+      } catch (cause) {
+        finish(
+          new HeraldClientError(
+            'ERR_SSE_PARSE',
+            `Cannot parse the data of "${type}"${id ? ` (id ${id})` : ''}`,
+            {
+              cause,
+            },
+          ),
+        )
+        return
+      }
+    }
+    const e: SseEvent<string, unknown> = { type, data, text, id, lastEventId: lastId }
+    if (type === resetEvent) {
+      // A new id space (another epoch, a restarted server): ids from before can no longer repeat.
+      recent.clear()
+      if (id) recent.add(id)
+      call(onReset, e as SseEvent)
+    } else if (type === gapEvent) {
+      call(onGap, e as SseEvent, /^\d+$/.test(text) ? Number(text) : undefined)
+    }
+    for (const listener of listeners.get(type) ?? []) call(listener, data, e)
+    for (const it of iterators) it.push(e)
+  }
+
+  function pause(): void {
+    if (room) return
+    let release!: () => void
+    const promise = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    room = { promise, release }
+  }
+
+  function resumeIfRoom(): void {
+    for (const it of iterators) if (it.queue.length >= HIGH_WATER) return
+    if (!room) return
+    room.release()
+    room = undefined
+    lastActivity = now() // time spent waiting for our own reader is not silence from the server
+  }
+
+  function interrupt(reason: HeraldClientError): void {
+    interruption = reason
+    controller?.abort(reason)
+  }
+
+  function checkWatchdog(): void {
+    const idle = now() - lastActivity
+    if (room || idle < watchdogMs) {
+      watchdog = setTimeout(checkWatchdog, room ? watchdogMs : watchdogMs - idle)
+      return
+    }
+    interrupt(new HeraldClientError('ERR_SSE_STALLED', `Nothing arrived for ${watchdogMs} ms`))
+  }
+
+  function requestUrl(): URL {
+    const request = new URL(target)
+    if (idParam && lastId) request.searchParams.set(idParam, lastId)
+    return request
+  }
+
+  async function requestInit(abort: AbortSignal): Promise<RequestInit> {
+    try {
+      const h = new Headers(typeof headers === 'function' ? await headers() : headers)
+      if (!h.has('accept')) h.set('accept', 'text/event-stream')
+      if (lastId) h.set('last-event-id', headerValue(lastId))
+      return {
+        method,
+        headers: h,
+        body: typeof body === 'function' ? body() : body,
+        credentials,
+        signal: abort,
+      }
+    } catch (cause) {
+      throw new HeraldClientError(
+        'ERR_SSE_REQUEST',
+        `Cannot build the request: ${(cause as Error)?.message}`,
+        {
+          cause,
+        },
+      )
+    }
+  }
+
+  async function read(response: Response, abort: AbortSignal): Promise<void> {
+    const reader = response.body?.getReader()
+    const decoder = new TextDecoder()
+    parser.reset()
+    state = 'open'
+    call(onOpen, response)
+    while (reader && !stopped) {
+      if (room) await room.promise
+      if (abort.aborted) throw abort.reason
+      const { done, value } = await reader.read()
+      if (done) return
+      lastActivity = now()
+      parser.feed(decoder.decode(value, { stream: true }))
+    }
+  }
+
+  /** One request; returns why it ended (or stops the client) and the Retry-After it carried. */
+  async function attempt(): Promise<{ reason: HeraldClientError; retryAfterMs?: number } | undefined> {
+    const abort = new AbortController()
+    controller = abort
+    interruption = undefined
+    lastActivity = now()
+    if (watchdogMs) watchdog = setTimeout(checkWatchdog, watchdogMs)
+    try {
+      const response = await fetchImpl(requestUrl(), await requestInit(abort.signal))
+      const { status } = response
+      if (status === 204) return finish() // the server says: do not reconnect
+      if (!response.ok) {
+        const error = new HeraldHttpError('ERR_SSE_HTTP_STATUS', response, await readBody(response))
+        if (status >= 400 && status < 500 && status !== 408 && status !== 429) return finish(error)
+        const retryAfterMs =
+          status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined
+        return { reason: error, retryAfterMs }
+      }
+      if (!/^text\/event-stream\b/i.test(response.headers.get('content-type') ?? '')) {
+        return finish(new HeraldHttpError('ERR_SSE_CONTENT_TYPE', response, await readBody(response)))
+      }
+      await read(response, abort.signal)
+      return { reason: new HeraldClientError('ERR_SSE_ENDED', 'The server ended the stream') }
+    } catch (error) {
+      if (error instanceof HeraldClientError && error.code === 'ERR_SSE_REQUEST') return { reason: error }
+      const message = (error as Error)?.message ?? String(error)
+      return {
+        reason:
+          interruption ??
+          new HeraldClientError('ERR_SSE_NETWORK', `Connection failed: ${message}`, { cause: error }),
+      }
+    } finally {
+      clearTimeout(watchdog)
+      abort.abort() // let go of a body this attempt did not finish reading
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stopped) {
+      const ended = await attempt()
+      if (!ended || stopped) return
+      const { reason, retryAfterMs } = ended
+      state = 'connecting'
+      const immediate = reason.code === 'ERR_SSE_NETWORK_CHANGED'
+      if (!immediate && ++failures >= maxAttempts) {
+        finish(
+          new HeraldClientError(
+            'ERR_SSE_GAVE_UP',
+            `Gave up after ${maxAttempts} failed attempts in a row: ${reason.message}`,
+            { cause: reason },
+          ),
+        )
+        return
+      }
+      const delayMs = immediate
+        ? 0
+        : reconnectDelay(failures, serverRetry ?? initialDelayMs, initialDelayMs, maxDelayMs, retryAfterMs)
+      call(onReconnecting, { attempt: Math.max(failures, 1), delayMs, reason })
+      if (stopped) return
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => wake?.(), delayMs)
+        wake = () => {
+          clearTimeout(timer)
+          wake = undefined
+          resolve()
+        }
+      })
+    }
+  }
+
+  function reconnectNow(): void {
+    networkChanged = false
+    if (stopped) return
+    if (wake) wake()
+    else
+      interrupt(new HeraldClientError('ERR_SSE_NETWORK_CHANGED', 'The network changed: reconnecting at once'))
+  }
+  const onOffline = () => {
+    networkChanged = true
+  }
+  const onVisibility = () => {
+    if (env.document?.visibilityState === 'visible' && (wake || networkChanged)) reconnectNow()
+  }
+  const pageEvents = typeof env.addEventListener === 'function' && 'ononline' in env
+  if (pageEvents) {
+    env.addEventListener!('online', reconnectNow)
+    env.addEventListener!('offline', onOffline)
+  }
+  env.document?.addEventListener('visibilitychange', onVisibility)
+
+  function finish(error?: HeraldClientError): undefined {
+    if (stopped) return
+    stopped = true
+    fatal = error
+    state = 'closed'
+    controller?.abort(error)
+    clearTimeout(watchdog)
+    wake?.()
+    room?.release()
+    if (pageEvents) {
+      env.removeEventListener!('online', reconnectNow)
+      env.removeEventListener!('offline', onOffline)
+    }
+    env.document?.removeEventListener('visibilitychange', onVisibility)
+    signal?.removeEventListener('abort', close)
+    for (const it of iterators) it.end(error)
+    if (error) call(onError, error)
+    settle(error)
+  }
+
+  function close(): void {
+    finish()
+  }
+
+  function iterate(): AsyncIterator<ClientEvent<M>> {
+    let waiting: { resolve(r: IteratorResult<ClientEvent<M>>): void; reject(e: unknown): void } | undefined
+    let ended = stopped
+    let failure = fatal
+    const sink: IteratorSink = {
+      queue: [],
+      push(event) {
+        if (waiting) {
+          waiting.resolve({ value: event as ClientEvent<M>, done: false })
+          waiting = undefined
+          return
+        }
+        sink.queue.push(event)
+        if (sink.queue.length >= HIGH_WATER) pause()
+      },
+      end(error) {
+        ended = true
+        failure = error
+        if (!waiting) return
+        if (error) waiting.reject(error)
+        else waiting.resolve({ value: undefined, done: true })
+        failure = undefined
+        waiting = undefined
+      },
+    }
+    if (!ended) iterators.add(sink)
+    const leave = () => {
+      iterators.delete(sink)
+      sink.queue.length = 0
+      close()
+      return Promise.resolve({ value: undefined, done: true } as IteratorResult<ClientEvent<M>>)
+    }
+    return {
+      next() {
+        const event = sink.queue.shift()
+        if (event) {
+          resumeIfRoom()
+          return Promise.resolve({ value: event as ClientEvent<M>, done: false })
+        }
+        if (ended) {
+          const error = failure
+          failure = undefined
+          return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true })
+        }
+        return new Promise((resolve, reject) => {
+          waiting = { resolve, reject }
+        })
+      },
+      return: leave,
+      throw: leave,
+    }
+  }
+
+  const client: SseClient<M> = {
+    on(type, listener) {
+      const set = listeners.get(type) ?? new Set()
+      listeners.set(type, set)
+      set.add(listener as Listener)
+      return () => {
+        set.delete(listener as Listener)
+      }
+    },
+    close,
+    get state() {
+      return state
+    },
+    get lastEventId() {
+      return lastId
+    },
+    closed,
+    [Symbol.asyncIterator]: iterate,
+  }
+
+  if (signal?.aborted) finish()
+  else {
+    signal?.addEventListener('abort', close)
+    run().catch((error) => finish(new HeraldClientError('ERR_SSE_NETWORK', String(error), { cause: error })))
+  }
+  return client
+}
