@@ -49,7 +49,9 @@ export async function run(
  */
 export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_|VITEST|NODE_OPTIONS$)/i.test(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !/^(npm_|pnpm_|VITEST|NODE_OPTIONS$|FORCE_COLOR$)/i.test(key),
+    ),
   )
   return {
     ...env,
@@ -58,6 +60,7 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     npm_config_update_notifier: 'false',
     npm_config_loglevel: 'error',
     NODE_ENV: 'development',
+    NO_COLOR: '1',
     ...extra,
   }
 }

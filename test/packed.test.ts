@@ -144,9 +144,7 @@ describe('a CommonJS project', () => {
     )
     await run('npx', ['tsc', '-p', 'tsconfig.json'], dir)
     expect(readFileSync(join(dir, 'out', 'index.js'), 'utf8')).toContain('require("@herald/sse-express")')
-    expect(await run('node', ['out/index.js'], dir)).toMatch(
-      /^function function function function\nclosed/m,
-    )
+    expect(await run('node', ['out/index.js'], dir)).toMatch(/^function function function function\nclosed/m)
   })
 })
 
@@ -230,7 +228,7 @@ describe.each(SAMPLE_APPS)('%s copied out of the repository', (app) => {
         if (done) break
         text += new TextDecoder().decode(value)
       }
-      expect(text).toMatch(/event: greeting\r?\ndata: hello from a copy/)
+      expect(text).toMatch(/event: greeting\r?\n(id: .*\r?\n)?data: hello from a copy/)
       controller.abort()
     } finally {
       process.kill(-child.pid!, 'SIGTERM')
