@@ -1,23 +1,27 @@
-import { HeraldClosedError, HeraldConfigError, HeraldEncodingError, HeraldLimitError } from '../errors.js'
+import { createMemoryBroker, PUBLISH_NOW } from '../broker/memory.js'
+import type { Broker, BrokerEntry, BrokerPublish, BrokerReplay } from '../broker/types.js'
+import {
+  HeraldBrokerError,
+  HeraldClosedError,
+  HeraldConfigError,
+  HeraldEncodingError,
+  HeraldLimitError,
+} from '../errors.js'
 import { encodeComment, encodeEvent } from '../protocol/encode.js'
 import type { FlushableSink } from '../sink/listeners.js'
 import type {
   AdmissionRefusal,
   CloseOptions,
-  HistoryStore,
   Hub,
   HubMetrics,
   HubOptions,
   HubRules,
   PublishMessage,
-  ReplayResult,
   Sink,
   SubscribeOptions,
   Subscription,
 } from '../types.js'
 import { SharedTicker, tickInterval } from './heartbeat.js'
-import { createMemoryStore } from './history.js'
-import { formatId, parseSeq } from './ids.js'
 import { resolveHubOptions } from './options.js'
 import { type HubContext, Subscriber } from './subscriber.js'
 import { checkTopics, SharedTopicLists } from './topics.js'
@@ -99,9 +103,15 @@ function checkSink(sink: unknown): Sink {
  */
 export function createHub(hubOptions?: HubOptions): Hub {
   const options = resolveHubOptions(hubOptions)
-  const { epoch } = options
-  const store: HistoryStore | undefined =
-    options.store ?? (options.history ? createMemoryStore(options.history) : undefined)
+  const broker: Broker =
+    options.broker ?? createMemoryBroker({ history: options.history, epoch: options.epoch })
+  // The memory broker answers at once: publish through it without a promise per event.
+  const publishNow = (broker as Partial<Record<typeof PUBLISH_NOW, (e: BrokerPublish) => BrokerEntry>>)[
+    PUBLISH_NOW
+  ]
+  const compareIds = broker.compare ? (a: string, b: string) => broker.compare!(a, b) : undefined
+  /** The broker's outage, while it lasts. */
+  let outage: Error | null = null
   const rules: HubRules = Object.freeze({
     maxTopicsPerStream: options.maxTopicsPerStream,
     maxTopicLength: options.maxTopicLength,
@@ -121,7 +131,8 @@ export function createHub(hubOptions?: HubOptions): Hub {
   const metrics = newMetrics()
   /** Sinks that were ended with bytes still unsent, and when to give up on them. */
   const lingering = new Map<Sink, number>()
-  let seq = 0
+  /** Delivery stamps: increasing per live event, so a subscriber of several of its topics queues it once. */
+  let stamp = 0
   let subscriberIds = 0
   let closed = false
   let closing: Promise<void> | undefined
@@ -205,7 +216,10 @@ export function createHub(hubOptions?: HubOptions): Hub {
       topicLists.release(sub.topics)
       for (const topic of sub.topics) {
         const set = byTopic.get(topic)
-        if (set?.delete(sub) && set.size === 0) byTopic.delete(topic)
+        if (set?.delete(sub) && set.size === 0) {
+          byTopic.delete(topic)
+          broker.unwatch(topic)
+        }
       }
       if (sub.clientKey !== undefined) {
         const client = perClient.get(sub.clientKey)
@@ -268,34 +282,71 @@ export function createHub(hubOptions?: HubOptions): Hub {
   }
 
   function replay(sub: Subscriber, topics: readonly string[], lastEventId: string): void {
-    const resetId = formatId(epoch, seq)
-    const after = parseSeq(lastEventId, epoch)
-    if (after === seq) return // up to date: nothing to replay
-    if (after === undefined || after > seq || !store) {
-      // Another epoch, garbage, an id from the future, or no history: say so instead of replaying part.
-      sub.finishReplay({ kind: 'reset' }, 0, resetId)
-      return
-    }
-    let result: ReplayResult | Promise<ReplayResult>
+    let result: BrokerReplay | Promise<BrokerReplay>
     try {
-      result = store.since(topics, after)
+      result = broker.replay(topics, lastEventId)
     } catch (error) {
       report(error)
-      result = { kind: 'reset' }
+      result = { kind: 'reset', reason: 'outage' }
     }
     if (!isPromise(result)) {
-      sub.finishReplay(result, after, resetId)
+      sub.finishReplay(result, lastEventId, compareIds)
       return
     }
-    // Live events published while the store answers are held and deduplicated against the replay.
+    // Live events published while the broker answers are held and deduplicated against the replay.
     sub.startReplay()
     result.then(
-      (r) => sub.finishReplay(r, after, resetId),
+      (r) => sub.finishReplay(r, lastEventId, compareIds),
       (error) => {
         report(error)
-        sub.finishReplay({ kind: 'reset' }, after, resetId)
+        sub.finishReplay({ kind: 'reset', reason: 'outage' }, lastEventId)
       },
     )
+  }
+
+  /** Queues a live entry (from this process or another) for every local subscriber of its topics. */
+  function deliver(entry: BrokerEntry): void {
+    const list = entry.topics
+    const queued = {
+      seq: ++stamp,
+      bytes: entry.frame,
+      // Topics hold no line breaks, so a joined list never equals a single topic or another list.
+      key: entry.key ?? (list.length === 1 ? list[0] : list.join('\n')),
+      id: entry.id,
+    }
+    for (const topic of list) {
+      const set = byTopic.get(topic)
+      if (set) for (const sub of set) sub.offer(queued)
+    }
+  }
+
+  broker.attach({
+    deliver,
+    gap(topics) {
+      const frame = encodeEvent({ event: options.gapEvent, data: '' })
+      const notice = { seq: 0, bytes: frame }
+      const seen = new Set<Subscriber>()
+      for (const topic of topics) {
+        const set = byTopic.get(topic)
+        if (!set) continue
+        for (const sub of set) {
+          if (seen.has(sub)) continue
+          seen.add(sub)
+          metrics.gaps++
+          sub.queueNotice(notice)
+        }
+      }
+    },
+    outage(error) {
+      outage = error
+    },
+  })
+
+  /** Delivers to this process only, during an outage with `brokerOutage: 'local'`: no id, no history. */
+  function publishLocally(event: BrokerPublish): string {
+    metrics.published++
+    deliver({ id: '', topics: event.topics, frame: event.body, time: Date.now(), key: event.key })
+    return ''
   }
 
   const hub: Hub = {
@@ -303,7 +354,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
       return closed
     },
 
-    publish(topics: string | readonly string[], message: PublishMessage): string {
+    publish(topics: string | readonly string[], message: PublishMessage): Promise<string> {
       if (closed) throw new HeraldClosedError('Cannot publish: the hub is closed', closedRetryAfter)
       const list = checkTopics(topics, rules)
       if (message === null || typeof message !== 'object') {
@@ -316,46 +367,38 @@ export function createHub(hubOptions?: HubOptions): Hub {
       if (key !== undefined && typeof key !== 'string') {
         throw new HeraldEncodingError('key', 'ERR_HERALD_INVALID_KEY', `must be a string, got ${typeof key}`)
       }
-      const next = seq + 1
-      const id = formatId(epoch, next)
-      // Encoded once; every subscriber's queue holds this same entry and these same bytes.
-      const bytes = encodeEvent({
+      // Encoded once, without its id: the broker adds the id line, and every subscriber's queue holds
+      // the same bytes.
+      const body = encodeEvent({
         data: message.data,
         event: message.event,
         retry: message.retry,
         comment: message.comment,
-        id,
       })
-      if (bytes.length > rules.maxEventBytes) {
+      if (body.length > rules.maxEventBytes) {
         throw new HeraldEncodingError(
           largestField(message),
           'ERR_HERALD_EVENT_TOO_LARGE',
-          `the event encodes to ${bytes.length} bytes, more than maxEventBytes (${rules.maxEventBytes})`,
+          `the event encodes to ${body.length} bytes, more than maxEventBytes (${rules.maxEventBytes})`,
         )
       }
-      seq = next
-      const entry = {
-        seq: next,
-        bytes,
-        // Topics hold no line breaks, so a joined list never equals a single topic or another list.
-        key: key ?? (list.length === 1 ? list[0] : list.join('\n')),
-        topics: list,
-        time: Date.now(),
+      const event: BrokerPublish = key === undefined ? { topics: list, body } : { topics: list, body, key }
+      if (publishNow) {
+        metrics.published++
+        return Promise.resolve(publishNow(event).id)
       }
-      metrics.published++
-      if (store) {
-        try {
-          const appended = store.append(entry)
-          if (isPromise(appended)) appended.catch(report)
-        } catch (error) {
-          report(error)
-        }
-      }
-      for (const topic of list) {
-        const set = byTopic.get(topic)
-        if (set) for (const sub of set) sub.offer(entry)
-      }
-      return id
+      if (outage && options.brokerOutage === 'local') return Promise.resolve(publishLocally(event))
+      return broker.publish(event).then(
+        (entry) => {
+          metrics.published++
+          return entry.id
+        },
+        (error: unknown) => {
+          if (!(error instanceof HeraldBrokerError)) throw error
+          if (options.brokerOutage === 'local') return publishLocally(event)
+          throw error
+        },
+      )
     },
 
     subscribe(subscribeOptions: SubscribeOptions): Subscription {
@@ -395,6 +438,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
         if (!set) {
           set = new Set()
           byTopic.set(topic, set)
+          broker.watch(topic)
         }
         set.add(sub)
       }
@@ -420,7 +464,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
 
     metrics(): HubMetrics {
-      const history = store?.usage?.()
+      const history = broker.usage?.()
       return {
         ...metrics,
         subscribers: all.size,
@@ -483,7 +527,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
           })
         }
         ticker.stop()
-        await store?.close?.()
+        await broker.close()
       })()
       return closing
     },
