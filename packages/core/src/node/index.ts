@@ -1,2 +1,2 @@
 export { serveNode } from './serve.js'
-export { createNodeSink, type NodeResponse } from './sink.js'
+export { createNodeSink, type NodeResponse, writeStreamHead } from './sink.js'
