@@ -1,8 +1,13 @@
+import {
+  handler,
+  openStream,
+  type StreamClient,
+  startServer,
+  type TestServer,
+  TRANSPORTS,
+} from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
-import { openStream, type StreamClient } from '../test-utils/stream-client.js'
-import { startServer, type TestServer } from '../test-utils/test-server.js'
-import { handler, TRANSPORTS } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
 
 const CORS = { 'Access-Control-Allow-Origin': 'https://app.example' }

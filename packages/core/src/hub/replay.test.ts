@@ -1,10 +1,15 @@
+import {
+  handler,
+  openStream,
+  type StreamClient,
+  startServer,
+  type TestServer,
+  TRANSPORTS,
+  waitFor,
+} from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryBroker } from '../broker/memory.js'
 import type { Broker } from '../broker/types.js'
-import { openStream, type StreamClient } from '../test-utils/stream-client.js'
-import { startServer, type TestServer } from '../test-utils/test-server.js'
-import { handler, TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
 import type { Hub } from '../types.js'
 import { createHub } from './hub.js'
 

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http'
 import { serveStream } from '../http/serve-stream.js'
 import type { Hub, RequestInfo, StreamOptions, Subscription } from '../types.js'
 import { createNodeSink, type NodeResponse, writeStreamHead } from './sink.js'

@@ -1,9 +1,9 @@
 // A broker that can be taken down and brought back, for the hub's outage paths. It wraps the real
 // memory broker and behaves as a remote one: publish and replay answer asynchronously, and while it is
 // down they fail with HeraldBrokerError, as a broker that lost its server does.
-import { createMemoryBroker, type MemoryBrokerOptions } from '../broker/memory.js'
-import type { Broker, BrokerListener } from '../broker/types.js'
-import { HeraldBrokerError } from '../errors.js'
+
+import type { Broker, BrokerListener } from '@herald/sse-core'
+import { createMemoryBroker, HeraldBrokerError, type MemoryBrokerOptions } from '@herald/sse-core'
 
 export interface SwitchableBroker extends Broker {
   /** Takes the broker down: the hub hears `outage(error)`. */
