@@ -7,7 +7,11 @@ export { useHubServer } from './hub-server.js'
 export { recordProcessTrouble } from './process-trouble.js'
 export { type RawResponse, rawRequest } from './raw-request.js'
 export { type OpenOptions, openStream, type StreamClient } from './stream-client.js'
-export { createSwitchableBroker, type SwitchableBroker } from './switchable-broker.js'
+export {
+  createSwitchableBroker,
+  type SwitchableBroker,
+  type SwitchableBrokerOptions,
+} from './switchable-broker.js'
 export { listen, startServer, type TestServer } from './test-server.js'
 export { handler, requestInfo, TRANSPORTS, type Transport } from './transports.js'
 export { waitFor } from './wait.js'
