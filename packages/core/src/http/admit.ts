@@ -1,9 +1,21 @@
 import { HeraldConfigError } from '../errors.js'
 import { topicProblem } from '../hub/topics.js'
-import type { Admission, AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
+import type { AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
 import { SSE_HEADERS } from './headers.js'
 import { readLastEventId } from './last-event-id.js'
 import { parseRequestUrl } from './request-url.js'
+
+/** The outcome of `admitStream`: either what to subscribe with, or the HTTP refusal to send. */
+export type Admission =
+  | {
+      ok: true
+      topics: string[]
+      lastEventId?: string
+      clientKey?: string
+      /** The response headers: the SSE set plus `StreamOptions.headers`. */
+      headers: Record<string, string>
+    }
+  | { ok: false; status: number; headers: Record<string, string>; body: string }
 
 /** A refusal: the caller's headers (CORS and the like), then plain text, not cached, not sniffed. */
 export function refusal(
