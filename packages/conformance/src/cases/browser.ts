@@ -174,13 +174,13 @@ export const browserEventSource: ConformanceCase = {
           ).__heraldEs,
       )
     const poll = async (what: string, check: (log: Awaited<ReturnType<typeof read>>) => boolean) => {
-      const deadline = performance.now() + 5000
+      const deadline = performance.now() + 3000
       for (;;) {
         const log = await read()
         if (check(log)) return log
         if (performance.now() > deadline) {
           throw new Error(
-            `timed out after 5000 ms waiting for ${what}: the EventSource opened ${log.opens} time(s), ` +
+            `timed out after 3000 ms waiting for ${what}: the EventSource opened ${log.opens} time(s), ` +
               `${log.errors} error event(s), ${log.messages.length} message(s)`,
           )
         }

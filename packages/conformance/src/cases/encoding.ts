@@ -94,9 +94,17 @@ export const encodingRoundTrip: ConformanceCase = {
     const withIds = ids.every((id) => id !== undefined)
     if (!withIds) ctx.note('POST /publish answered without ids: events matched by order, ids not compared')
     const n = SAMPLES.length
-    await raw.waitForEvents(rawBefore + n, 10_000, `${n} events`)
+    await raw.waitForEvents(rawBefore + n, 5000, `${n} events`).catch((error: Error) => {
+      const coding = raw.headers['content-encoding'] ?? 'none'
+      throw new Error(
+        `${error.message}; ${raw.bytes} decoded bytes arrived (Content-Encoding: ${coding})` +
+          (raw.bytes === 0 && coding !== 'none'
+            ? ': the compressor holds the stream; send Cache-Control: no-transform or flush after every event'
+            : ''),
+      )
+    })
     await raw
-      .waitFor(`${n} events at the EventSource client`, () => seen.length >= seenBefore + n, 10_000)
+      .waitFor(`${n} events at the EventSource client`, () => seen.length >= seenBefore + n, 5000)
       .catch((error: Error) => {
         throw new Error(`${error.message} (got ${seen.length - seenBefore}${esError ? `; ${esError}` : ''})`)
       })
