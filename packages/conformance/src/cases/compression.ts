@@ -24,7 +24,6 @@ async function measure(ctx: CaseContext): Promise<number[]> {
       const data = `compression ${i} ${'x'.repeat(i * 40)}`
       const topic = topics[i % 2]!
       // The moment of publishing: the hub call itself when the suite holds the hub, else the POST.
-      const before = stream.events.length
       const bytesBefore = stream.bytes
       const sent = performance.now()
       if (server.hub) server.hub.publish(topic, { data })
@@ -32,7 +31,7 @@ async function measure(ctx: CaseContext): Promise<number[]> {
       const event = await stream
         .waitFor(`event ${i + 1}`, () => stream.events.find((e) => e.data === data), STUCK_MS)
         .catch(() => {
-          throw new Error(stuckReason(stream, i, data, coding, before, bytesBefore))
+          throw new Error(stuckReason(stream, i, data, coding, sent, bytesBefore))
         })
       latencies.push(event.at - sent)
     }
@@ -63,11 +62,12 @@ function stuckReason(
   i: number,
   data: string,
   coding: string,
-  before: number,
+  sent: number,
   bytesBefore: number,
 ): string {
   const what = `event ${i + 1} of ${EVENTS}`
-  const other = stream.events.slice(before)[0]
+  // The last event that arrived after the publish (not a greeting sent with the head).
+  const other = stream.events.filter((e) => e.at >= sent).at(-1)
   if (other !== undefined) {
     return `${what} arrived within ${STUCK_MS} ms but its data differs from what was published (${firstDifference(other.data, data)}): the server changes the data (e.g. JSON-encodes it); send it as is`
   }

@@ -1,0 +1,50 @@
+// The peer table stays true: every peer in peers/ is run again, and each check must end as it did when
+// the table was generated (peers/expected.json). A check that starts passing a peer it failed has gone
+// blind; one that starts failing a peer it passed has grown a false alarm. Either way, regenerate the
+// table on purpose (pnpm peer-table) or fix the check.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { peers } from '../peers/index.js'
+import { runPeer } from '../peers/run.js'
+import { packageRoot } from './fixtures/processes.js'
+
+const expected = JSON.parse(readFileSync(path.join(packageRoot, 'peers', 'expected.json'), 'utf8')) as Record<
+  string,
+  Record<string, string>
+>
+
+describe('the peer table', () => {
+  it('in the README is the one generated from peers/expected.json', () => {
+    const readme = readFileSync(path.join(packageRoot, 'README.md'), 'utf8')
+    const mark = { pass: 'pass', fail: '**FAIL**', skip: 'skip' } as Record<string, string>
+    for (const [column, peer] of peers.entries()) {
+      for (const [id, status] of Object.entries(expected[peer.name] ?? {})) {
+        const row = new RegExp(`^\\| \`${id.replace('.', '\\.')}\` \\|(.*)\\|$`, 'm').exec(readme)
+        // Rows where every peer skips are left out of the table.
+        if (row === null) {
+          expect(
+            peers.every((p) => expected[p.name]?.[id] === 'skip'),
+            `${id} is missing from the table`,
+          ).toBe(true)
+          continue
+        }
+        expect(row[1]!.split('|')[column]!.trim(), `${peer.name} × ${id}`).toBe(mark[status])
+      }
+    }
+  })
+
+  for (const peer of peers) {
+    it(`${peer.name}: every check ends as the table says`, async () => {
+      const results = await runPeer(peer)
+      const got = Object.fromEntries(results.map((r) => [r.id, r.status]))
+      const changed = results
+        .filter((r) => r.status !== expected[peer.name]?.[r.id])
+        .map(
+          (r) => `${r.id}: ${expected[peer.name]?.[r.id]} → ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
+        )
+      expect(changed, changed.join('\n')).toEqual([])
+      expect(Object.keys(got).sort()).toEqual(Object.keys(expected[peer.name] ?? {}).sort())
+    }, 60_000)
+  }
+})
