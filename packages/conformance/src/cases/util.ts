@@ -64,7 +64,7 @@ export async function expectOnlyValidEvent(
 }
 
 /** Failure reasons stay on one line and short: whitespace runs collapse, the rest is cut at `max`. */
-export function oneLine(text: string, max = 400): string {
+export function oneLine(text: string, max = 600): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   return flat.length > max ? `${flat.slice(0, max)}… (${flat.length} chars)` : flat
 }
