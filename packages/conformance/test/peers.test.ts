@@ -14,13 +14,26 @@ const expected = JSON.parse(readFileSync(path.join(packageRoot, 'peers', 'expect
   Record<string, string>
 >
 
+// Where the table's failures must keep naming the right cause (issue-level promises, not wording).
+const causes: Record<string, Record<string, RegExp>> = {
+  'better-sse': {
+    // JSON-quoted data: a mismatch with the differing characters, never the compressor's fault.
+    'compression.per-event': /data differs .*first difference at char 0: got "\\"compression 0/,
+    'backpressure.burst': /clients received between 500 and 500, of which between 0 and 0 matched/,
+  },
+  'Express by hand + compression': {
+    'compression.per-event': /the compressor buffers the stream/,
+  },
+}
+
 describe('the peer table', () => {
   it('in the README is the one generated from peers/expected.json', () => {
     const readme = readFileSync(path.join(packageRoot, 'README.md'), 'utf8')
     const mark = { pass: 'pass', fail: '**FAIL**', skip: 'skip' } as Record<string, string>
     for (const [column, peer] of peers.entries()) {
       for (const [id, status] of Object.entries(expected[peer.name] ?? {})) {
-        const row = new RegExp(`^\\| \`${id.replace('.', '\\.')}\` \\|(.*)\\|$`, 'm').exec(readme)
+        // Column widths may be padded by the formatter.
+        const row = new RegExp(`^\\| \`${id.replace('.', '\\.')}\`\\s*\\|(.*)\\|$`, 'm').exec(readme)
         // Rows where every peer skips are left out of the table.
         if (row === null) {
           expect(
@@ -44,6 +57,9 @@ describe('the peer table', () => {
           (r) => `${r.id}: ${expected[peer.name]?.[r.id]} → ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
         )
       expect(changed, changed.join('\n')).toEqual([])
+      for (const [id, cause] of Object.entries(causes[peer.name] ?? {}))
+        expect(results.find((r) => r.id === id)?.reason, `${peer.name} × ${id}`).toMatch(cause)
+      for (const r of results) if (r.reason) expect(r.reason, `${peer.name} × ${r.id}`).not.toMatch(/\n/)
       expect(Object.keys(got).sort()).toEqual(Object.keys(expected[peer.name] ?? {}).sort())
     }, 60_000)
   }
