@@ -14,6 +14,7 @@ the event's id, which the replay checks need).
 Options:
   --publish-url URL   the publish endpoint (without it, checks that publish are skipped)
   --publish-header H  a header sent with every publish, "Name: value" (repeatable), e.g. a token
+  --header H          a header sent with every events request, "Name: value" (repeatable)
   --profile P         sse (default): what every SSE server must do; herald-app: also the sample apps'
                       conventions (415/413/400 refusals on /publish, the page, the reset event)
   --behind-proxy      the URL goes through a reverse proxy (nginx strips X-Accel-Buffering): its absence
@@ -71,16 +72,22 @@ async function main(): Promise<void> {
   const profile = values.profile ?? 'sse'
   if (!(PROFILES as readonly string[]).includes(profile))
     fail(`--profile must be one of ${PROFILES.join(', ')}, got ${JSON.stringify(profile)}`)
-  const publishHeaders: Record<string, string> = {}
-  for (const header of values['publish-header'] ?? []) {
-    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(header)
-    if (!match) fail(`--publish-header must be "Name: value", got ${JSON.stringify(header)}`)
-    publishHeaders[match[1]!.toLowerCase()] = match[2]!
+  const headers = (flag: string, values: string[] | undefined) => {
+    const out: Record<string, string> = {}
+    for (const header of values ?? []) {
+      const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(header)
+      if (!match) fail(`${flag} must be "Name: value", got ${JSON.stringify(header)}`)
+      out[match[1]!.toLowerCase()] = match[2]!
+    }
+    return out
   }
+  const publishHeaders = headers('--publish-header', values['publish-header'])
+  const eventsHeaders = headers('--header', values.header)
   const results = await checkServer({
     profile: profile as Profile,
     behindProxy: values['behind-proxy'],
     publishHeaders,
+    eventsHeaders,
     eventsUrl,
     publishUrl: url('--publish-url', values['publish-url']),
     pageUrl: url('--page-url', values['page-url']),
@@ -114,6 +121,7 @@ function parse() {
     options: {
       'publish-url': { type: 'string' },
       'publish-header': { type: 'string', multiple: true },
+      header: { type: 'string', multiple: true },
       profile: { type: 'string' },
       'behind-proxy': { type: 'boolean', default: false },
       'page-url': { type: 'string' },

@@ -44,6 +44,8 @@ export interface RunningServer {
   compression?: boolean
   /** Headers sent with every publish request (see {@link ConformanceTarget}). */
   publishHeaders?: Record<string, string>
+  /** Headers sent with every events request the checks open (not the refusal checks'), e.g. a token. */
+  eventsHeaders?: Record<string, string>
 }
 
 /** A server source for a server that is already running. Checks that configure a hub are skipped. */
@@ -53,6 +55,7 @@ export function runningServer(server: RunningServer): ServerSource {
     eventsUrl,
     publishUrl: server.publishUrl === undefined ? undefined : new URL(server.publishUrl),
     publishHeaders: { ...server.publishHeaders },
+    eventsHeaders: { ...server.eventsHeaders },
     pageUrl: new URL(server.pageUrl ?? '/', eventsUrl),
     authUrl: server.authUrl === undefined ? undefined : new URL(server.authUrl),
     hub: undefined,
@@ -96,6 +99,7 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
         eventsUrl: new URL(paths.events, base),
         publishUrl: new URL(paths.publish, base),
         publishHeaders: { ...target.publishHeaders },
+        eventsHeaders: {},
         pageUrl: new URL(paths.page, base),
         authUrl: target.auth ? new URL(target.auth.path, base) : undefined,
         hub,
@@ -216,7 +220,10 @@ export async function runCase(
       for (const topic of typeof topics === 'string' ? [topics] : topics)
         url.searchParams.append('topic', topic)
       for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value)
-      const stream: SseStream = await openStream(client, url, options)
+      const stream: SseStream = await openStream(client, url, {
+        ...options,
+        headers: { ...server.eventsHeaders, ...options.headers },
+      })
       cleanups.push(() => stream.close())
       return stream
     },

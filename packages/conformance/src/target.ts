@@ -89,6 +89,8 @@ export interface ServerUnderTest {
   publishUrl: URL | undefined
   /** Sent with every publish request (see `ConformanceTarget.publishHeaders`). */
   publishHeaders: Record<string, string>
+  /** Sent with every events request the checks open (the CLI's `--header`), e.g. credentials. */
+  eventsHeaders: Record<string, string>
   pageUrl: URL
   authUrl: URL | undefined
   /** Present when the suite started the server itself. */

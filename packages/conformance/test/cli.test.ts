@@ -121,6 +121,30 @@ describe('herald-conformance CLI', () => {
     }
   }, 60_000)
 
+  it('sends --header with every events request, so a guarded events route can be checked', async () => {
+    const server = await start()
+    try {
+      const args = [
+        `${server.url}/events-private`,
+        '--publish-url',
+        `${server.url}/publish`,
+        '--only',
+        'headers.immediate,encoding.round-trip,browser.eventsource',
+      ]
+      const without = await cli(args)
+      expect(row(without.stdout, 'FAIL', 'headers.immediate'), without.stdout).toBe(true)
+      expect(without.stdout).toMatch(/reason: status 401, expected 200/)
+      const withHeader = await cli([...args, '--header', 'Authorization: Bearer conformance'])
+      expect(row(withHeader.stdout, 'PASS', 'headers.immediate'), withHeader.stdout).toBe(true)
+      expect(row(withHeader.stdout, 'PASS', 'encoding.round-trip'), withHeader.stdout).toBe(true)
+      expect(row(withHeader.stdout, 'SKIP', 'browser.eventsource'), withHeader.stdout).toBe(true)
+      expect(withHeader.stdout).toMatch(/why: the events route needs headers \(--header\)/)
+      expect(withHeader.code).toBe(0)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
   it('refuses an unknown profile and a malformed --publish-header', async () => {
     const profile = await cli(['http://127.0.0.1:9/events', '--profile', 'strict'])
     expect(profile.stderr).toMatch(/--profile must be one of sse, herald-app, got "strict"/)

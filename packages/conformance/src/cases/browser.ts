@@ -131,6 +131,8 @@ export const browserEventSource: ConformanceCase = {
   protocols: ['http1'],
   async run(ctx) {
     const server = await ctx.server()
+    if (Object.keys(server.eventsHeaders).length > 0)
+      ctx.skip("the events route needs headers (--header), which a browser's EventSource cannot send")
     const browser = await ctx.browser()
     const page = await browser.newPage()
     ctx.defer(() => page.close())

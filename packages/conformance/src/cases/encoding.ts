@@ -68,7 +68,7 @@ export const encodingRoundTrip: ConformanceCase = {
     const seen: { type: string; data: string; lastEventId: string }[] = []
     const esUrl = new URL(server.eventsUrl)
     esUrl.searchParams.append('topic', topic)
-    const es = new EventSource(esUrl, { fetch: fetchVia(ctx.client) })
+    const es = new EventSource(esUrl, { fetch: fetchVia(ctx.client, server.eventsHeaders) })
     ctx.defer(() => es.close())
     for (const type of new Set(SAMPLES.map((s) => s.input.event ?? 'message'))) {
       es.addEventListener(type, (e) => seen.push({ type, data: e.data, lastEventId: e.lastEventId }))
