@@ -144,9 +144,7 @@ describe('a CommonJS project', () => {
     )
     await run('npx', ['tsc', '-p', 'tsconfig.json'], dir)
     expect(readFileSync(join(dir, 'out', 'index.js'), 'utf8')).toContain('require("@herald/sse-express")')
-    expect(await run('node', ['out/index.js'], dir)).toMatch(
-      /^function function function function\nclosed/m,
-    )
+    expect(await run('node', ['out/index.js'], dir)).toMatch(/^function function function function\nclosed/m)
   })
 })
 
