@@ -64,8 +64,10 @@ export function buildApp(hub: Hub, secrets: Secrets): H3 {
       event.res.status = error.status
       return { error: error.message }
     }
-    const { status, body: answer } = await publishFromBody(hub, body)
+    // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503 with Retry-After.
+    const { status, body: answer, headers: extra } = await publishFromBody(hub, body)
     event.res.status = status
+    for (const [name, value] of Object.entries(extra ?? {})) event.res.headers.set(name, value)
     return answer
   })
   return app

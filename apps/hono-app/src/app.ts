@@ -64,8 +64,9 @@ export function buildApp(hub: Hub, secrets: Secrets): Hono {
           400,
         )
       }
-      const { status, body: answer } = await publishFromBody(hub, body)
-      return c.json(answer, status)
+      // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503 with Retry-After.
+      const { status, body: answer, headers } = await publishFromBody(hub, body)
+      return c.json(answer, status, headers)
     },
   )
   return app

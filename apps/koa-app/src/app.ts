@@ -84,8 +84,9 @@ export function buildApp(hub: Hub, secrets: Secrets): Koa {
       },
     }),
     async (ctx) => {
-      const { status, body } = await publishFromBody(hub, ctx.request.body)
+      const { status, body, headers } = await publishFromBody(hub, ctx.request.body)
       ctx.status = status
+      if (headers) ctx.set(headers)
       ctx.body = body
     },
   )

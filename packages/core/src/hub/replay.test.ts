@@ -1,18 +1,36 @@
+import {
+  createSwitchableBroker,
+  handler,
+  openStream,
+  type StreamClient,
+  startServer,
+  type TestServer,
+  TRANSPORTS,
+  useHubServer,
+  waitFor,
+} from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openStream, type StreamClient } from '../test-utils/stream-client.js'
-import { startServer, type TestServer } from '../test-utils/test-server.js'
-import { handler, TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
-import type { HistoryStore, Hub } from '../types.js'
-import { createMemoryStore } from './history.js'
+import { createMemoryBroker } from '../broker/memory.js'
+import type { Broker, BrokerEntry, BrokerListener } from '../broker/types.js'
+import type { Hub } from '../types.js'
 import { createHub } from './hub.js'
 
-/** A store that answers lookups after a random delay, as a remote one (Redis) does. */
-function slowStore(inner: HistoryStore): HistoryStore {
+/**
+ * A broker that answers lookups after a random delay, as a remote one (Redis) does, and publishes
+ * through a promise (no synchronous fast path).
+ */
+function slowBroker(inner: Broker): Broker {
   return {
-    append: (event) => inner.append(event),
-    since: (topics, afterSeq) =>
-      new Promise((resolve) => setTimeout(() => resolve(inner.since(topics, afterSeq)), Math.random() * 25)),
+    attach: (listener) => inner.attach(listener),
+    publish: (event) => inner.publish(event),
+    watch: (topic) => inner.watch(topic),
+    unwatch: (topic) => inner.unwatch(topic),
+    compare: inner.compare,
+    replay: (topics, lastEventId) =>
+      new Promise((resolve) =>
+        setTimeout(() => resolve(inner.replay(topics, lastEventId)), Math.random() * 25),
+      ),
+    close: () => inner.close(),
   }
 }
 
@@ -31,20 +49,23 @@ describe.each(TRANSPORTS)('replay race over the %s sink', (transport) => {
   it.each(['synchronous', 'asynchronous'])(
     'a %s store: 100 clients reconnecting with random ids see no gap and no duplicate',
     async (kind) => {
-      const memory = createMemoryStore({ maxEvents: 100_000, maxAgeMs: Number.POSITIVE_INFINITY })
-      hub = createHub({ epoch: 'race', store: kind === 'synchronous' ? memory : slowStore(memory) })
+      const memory = createMemoryBroker({
+        epoch: 'race',
+        history: { maxEvents: 100_000, maxAgeMs: Number.POSITIVE_INFINITY },
+      })
+      hub = createHub({ broker: kind === 'synchronous' ? memory : slowBroker(memory) })
       server = await startServer(handler(transport, hub))
       const log: { seq: number; topics: string[] }[] = []
-      const publish = () => {
+      const publish = async () => {
         const topics = PUBLISH_TO[log.length % PUBLISH_TO.length]!
-        const id = hub!.publish(topics, { data: `n${log.length}` })
+        const id = await hub!.publish(topics, { data: `n${log.length}` })
         log.push({ seq: seqOf(id), topics: typeof topics === 'string' ? [topics] : topics })
       }
-      for (let i = 0; i < 300; i++) publish()
+      for (let i = 0; i < 300; i++) await publish()
       let publishing = true
       const producer = (async () => {
         while (publishing) {
-          for (let i = 0; i < 3; i++) publish()
+          for (let i = 0; i < 3; i++) await publish()
           await new Promise((r) => setTimeout(r, 1))
         }
       })()
@@ -97,55 +118,22 @@ describe.each(TRANSPORTS)('replay race over the %s sink', (transport) => {
 })
 
 describe('history and replay through the hub', () => {
-  it('answers an id older than the retained history with a reset', () => {
-    const store = createMemoryStore({ maxEvents: 3 })
-    const first = 1
-    for (let seq = 1; seq <= 5; seq++)
-      store.append({ seq, topics: ['t'], bytes: new Uint8Array(1), time: Date.now() })
-    expect(store.since(['t'], first)).toEqual({ kind: 'reset' })
-    const kept = store.since(['t'], 2)
-    expect(kept.kind === 'events' && kept.events.map((e) => e.seq)).toEqual([3, 4, 5])
-  })
-
-  it('forgets events by age', async () => {
-    const store = createMemoryStore({ maxAgeMs: 50 })
-    store.append({ seq: 1, topics: ['t'], bytes: new Uint8Array(1), time: Date.now() })
-    const fresh = store.since(['t'], 0)
-    expect(fresh.kind === 'events' && fresh.events.length).toBe(1)
-    await new Promise((r) => setTimeout(r, 80))
-    expect(store.since(['t'], 0)).toEqual({ kind: 'reset' })
-    expect(store.since(['t'], 1)).toEqual({ kind: 'events', events: [] })
-  })
-
-  it('merges several topics in order, an event on both once', () => {
-    const store = createMemoryStore()
-    const at = Date.now()
-    store.append({ seq: 1, topics: ['a'], bytes: new Uint8Array(1), time: at })
-    store.append({ seq: 2, topics: ['a', 'b'], bytes: new Uint8Array(1), time: at })
-    store.append({ seq: 3, topics: ['b'], bytes: new Uint8Array(1), time: at })
-    store.append({ seq: 4, topics: ['c'], bytes: new Uint8Array(1), time: at })
-    const r = store.since(['b', 'a'], 0)
-    expect(r.kind === 'events' && r.events.map((e) => e.seq)).toEqual([1, 2, 3])
-  })
-
-  it('gives a reset (and reports the error) when the store fails a lookup', async () => {
+  it('gives a reset (and reports the error) when the broker fails a lookup', async () => {
     const errors: unknown[] = []
-    const memory = createMemoryStore()
-    const failing: HistoryStore = {
-      append: (e) => memory.append(e),
-      since: () => Promise.reject(new Error('store down')),
-    }
-    const hub = createHub({ epoch: 'f', store: failing, onError: (e) => errors.push(e) })
+    const memory = createMemoryBroker({ epoch: 'f' })
+    const failing: Broker = { ...slowBroker(memory), replay: () => Promise.reject(new Error('broker down')) }
+    const hub = createHub({ broker: failing, onError: (e) => errors.push(e) })
     const server = await startServer(handler('node', hub))
     try {
-      hub.publish('t', { data: 'one' })
-      hub.publish('t', { data: 'two' })
+      await hub.publish('t', { data: 'one' })
+      await hub.publish('t', { data: 'two' })
       const s = await openStream(`${server.url}?topic=t`, { headers: { 'last-event-id': 'f-1' } })
       await s.waitForEvents(1)
-      hub.publish('t', { data: 'three' })
+      await hub.publish('t', { data: 'three' })
       await s.waitForEvents(2)
+      // The broker gave no id to resume from: the reset carries none, the client keeps its own.
       expect(s.events.map((e) => [e.event, e.id])).toEqual([
-        ['reset', 'f-2'],
+        ['reset', undefined],
         [undefined, 'f-3'],
       ])
       expect(errors).toHaveLength(1)
@@ -154,5 +142,91 @@ describe('history and replay through the hub', () => {
       await hub.close()
       await server.close()
     }
+  })
+})
+
+describe.each(TRANSPORTS)('resuming several topics from one Last-Event-ID over the %s sink', (transport) => {
+  const served = useHubServer(transport)
+
+  it.each(['memory', 'remote'] as const)(
+    'a %s broker: each missed event once, in publish order, then the live ones',
+    async (kind) => {
+      const broker =
+        kind === 'memory'
+          ? createMemoryBroker({ epoch: 'mt' })
+          : createSwitchableBroker({ epoch: 'mt', replayDelayMs: 50 })
+      const hub = await served.serve({ broker, heartbeatMs: 0 })
+      const published: { id: string; topics: string[]; data: string }[] = []
+      const publish = async (topics: string[], data: string) => {
+        published.push({ id: await hub.publish(topics, { data }), topics, data })
+      }
+      // Seen by the client before it went away: up to `b1`.
+      await publish(['a'], 'a1')
+      await publish(['a', 'b'], 'ab1')
+      await publish(['b'], 'b1')
+      const lastSeen = published.at(-1)!.id
+      // Missed: on one topic, on both, on neither (c), on one of them and another.
+      await publish(['b'], 'b2')
+      await publish(['c'], 'c1')
+      await publish(['a', 'b'], 'ab2')
+      await publish(['a', 'c'], 'ac1')
+      await publish(['a'], 'a2')
+      const s = await served.open('/?topic=a&topic=b', { headers: { 'last-event-id': lastSeen } })
+      await waitFor(() => hub.subscriberCount() === 1, 'the subscriber')
+      // Published while a remote broker is still answering the replay: held, then sent after it, once.
+      await publish(['b', 'a'], 'ab3')
+      await publish(['c'], 'c2')
+      await publish(['a'], 'a3')
+      const wanted = published
+        .slice(published.findIndex((e) => e.id === lastSeen) + 1)
+        .filter((e) => e.topics.includes('a') || e.topics.includes('b'))
+      const missed = (await s.waitForEvents(wanted.length)).map((e) => e.data)
+      expect(missed).toEqual(['b2', 'ab2', 'ac1', 'a2', 'ab3', 'a3'])
+      await publish(['b'], 'b4')
+      await s.waitForEvents(wanted.length + 1)
+      expect(s.events.map((e) => [e.id, e.data])).toEqual([
+        ...wanted.map((e) => [e.id, e.data]),
+        [published.at(-1)!.id, 'b4'],
+      ])
+      // The remote broker answered after ab3 and a3: its replay has them too, and the held copies are dropped.
+      expect(hub.metrics()).toMatchObject({ replayed: kind === 'memory' ? 4 : 6, resets: 0 })
+    },
+  )
+})
+
+describe('a live event the broker delivers after the replay that had it', () => {
+  const served = useHubServer('node')
+
+  it('is dropped: the client gets it once', async () => {
+    const inner = createMemoryBroker({ epoch: 'lag' })
+    let listener: BrokerListener | undefined
+    let late: BrokerEntry | undefined
+    // A remote broker whose live channel lags its history: the entry arrives live after the replay.
+    const lagging: Broker = {
+      ...slowBroker(inner),
+      attach: (l) => {
+        listener = l
+        inner.attach(l)
+      },
+      replay: async (topics, lastEventId) => {
+        const r = await inner.replay(topics, lastEventId)
+        if (r.kind === 'events') late = r.entries.at(-1)
+        setTimeout(() => late && listener!.deliver(late), 10)
+        return r
+      },
+    }
+    const hub = await served.serve({ broker: lagging, heartbeatMs: 0 })
+    const first = await hub.publish('t', { data: 'one' })
+    await hub.publish('t', { data: 'two' })
+    const s = await served.open('/?topic=t', { headers: { 'last-event-id': first } })
+    await s.waitForEvents(1)
+    await new Promise((r) => setTimeout(r, 30))
+    await hub.publish('t', { data: 'three' })
+    await s.waitForEvents(2)
+    expect(late?.id).toBe('lag-2')
+    expect(s.events.map((e) => [e.id, e.data])).toEqual([
+      ['lag-2', 'two'],
+      ['lag-3', 'three'],
+    ])
   })
 })
