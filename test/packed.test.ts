@@ -29,7 +29,8 @@ beforeAll(async () => {
   mkdirSync(packs)
   for (const [dir, name] of Object.entries(PACKAGES)) {
     await run('pnpm', ['pack', '--pack-destination', packs], join(ROOT, 'packages', dir), process.env)
-    tarballs[name] = join(packs, `${name.slice(1).replace('/', '-')}-0.0.0.tgz`)
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8'))
+    tarballs[name] = join(packs, `${name.slice(1).replace('/', '-')}-${version}.tgz`)
     expect(existsSync(tarballs[name]!), `${name}'s tarball`).toBe(true)
   }
 })
