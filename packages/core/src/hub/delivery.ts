@@ -78,7 +78,7 @@ export class Delivery {
       sub.finishReplay(result, lastEventId, this.compare)
       return
     }
-    sub.startReplay()
+    sub.startReplay() // (a no-op if the subscriber is held already)
     result.then(
       (r) => sub.finishReplay(r, lastEventId, this.compare),
       (error) => {

@@ -165,8 +165,20 @@ export class Subscriber implements Subscription, SinkOwner {
 
   /** Holds live events back until `finishReplay` (for a store that answers asynchronously). */
   startReplay(): void {
+    if (this.state !== State.Live) return
     this.state = State.Replaying
     this.held = []
+  }
+
+  /** Ends a hold without a replay (the broker now delivers its topics): sends what was held. */
+  goLive(): void {
+    if (this.state !== State.Replaying) return
+    const held = this.held!
+    this.held = undefined
+    this.heldBytes = 0
+    this.state = State.Live
+    for (const e of held) this.offer(e)
+    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
   }
 
   /**
