@@ -153,6 +153,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
     linger: (sink) => shutdown.linger(sink),
     report,
+    compareIds: delivery.compare,
   }
   let subscriberIds = 0
 
