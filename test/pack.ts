@@ -1,22 +1,23 @@
 // Packing and installing the way a user would: `pnpm pack` per package, `npm install` in a fresh folder.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-/** The published packages: folder under packages/ → package name. */
-export const PACKAGES: Record<string, string> = {
-  core: '@herald/sse-core',
-  express: '@herald/sse-express',
-  koa: '@herald/sse-koa',
-  hono: '@herald/sse-hono',
-  h3: '@herald/sse-h3',
-  client: '@herald/sse-client',
-  conformance: '@herald/sse-conformance',
-}
+/** The published packages (every non-private one under packages/): folder → package name. */
+export const PACKAGES: Record<string, string> = Object.fromEntries(
+  readdirSync(join(ROOT, 'packages'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(ROOT, 'packages', entry.name, 'package.json')))
+    .map((entry) => [
+      entry.name,
+      JSON.parse(readFileSync(join(ROOT, 'packages', entry.name, 'package.json'), 'utf8')),
+    ])
+    .filter(([, pkg]) => !pkg.private)
+    .map(([dir, pkg]) => [dir, pkg.name as string]),
+)
 
 /** The sample apps a user copies. */
 export const SAMPLE_APPS = ['express-app', 'koa-app', 'hono-app', 'h3-app']
@@ -49,7 +50,9 @@ export async function run(
  */
 export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_|VITEST|NODE_OPTIONS$)/i.test(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !/^(npm_|pnpm_|VITEST|NODE_OPTIONS$|FORCE_COLOR$)/i.test(key),
+    ),
   )
   return {
     ...env,
@@ -58,6 +61,7 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     npm_config_update_notifier: 'false',
     npm_config_loglevel: 'error',
     NODE_ENV: 'development',
+    NO_COLOR: '1',
     ...extra,
   }
 }
