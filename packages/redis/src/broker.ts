@@ -1,0 +1,340 @@
+import { HeraldClosedError, HeraldConfigError } from '@herald/sse-core'
+import { createClient, RESP_TYPES } from '@redis/client'
+import { type Keys, namespaceKeys, parseId } from './keys.js'
+import { loadScript } from './script-cache.js'
+import { PUBLISH_SCRIPT, REPLAY_SCRIPT } from './scripts.js'
+import {
+  type Broker,
+  type BrokerEntry,
+  type BrokerListener,
+  type BrokerPublish,
+  type BrokerReplay,
+  frameWithId,
+  HeraldBrokerError,
+} from './seam.js'
+
+/** A node-redis client (`createClient()` from `redis` or `@redis/client`). */
+export type RedisClient = ReturnType<typeof createClient>
+
+/** Where the broker writes its one line per outage (pino, console or anything with these methods). */
+export interface RedisBrokerLogger {
+  warn(obj: object, msg: string): void
+  info(obj: object, msg: string): void
+}
+
+export interface RedisBrokerOptions {
+  /** `redis://[[user]:password@]host[:port][/db]` (or `rediss://`). Required unless `client` is given. */
+  url?: string
+  /**
+   * A node-redis client to use instead of `url` (connected or not). The broker opens one more connection
+   * with `client.duplicate()` for Pub/Sub, and closes only what it opened itself.
+   */
+  client?: RedisClient
+  /** Prefix and hash tag of every key and channel. Hubs that share it share topics and ids. Default `herald`. */
+  namespace?: string
+  /** History kept in Redis per topic: `maxEvents` (default 1000, trimmed with `MAXLEN ~`) and `maxAgeMs` (default 5 minutes; `Infinity` keeps events until trimmed by count). */
+  history?: { maxEvents?: number; maxAgeMs?: number }
+  /** `Retry-After` (seconds) carried by `HeraldBrokerError` while Redis is unreachable. Default 5. */
+  retryAfterSeconds?: number
+  /** Receives one warning when an outage starts and one info line when Redis is back. Default: console. */
+  logger?: RedisBrokerLogger
+}
+
+/** The Redis broker: pass it to `createHub({ broker })`. */
+export interface RedisBroker extends Broker {
+  /** Resolves once both connections are up the first time; rejects if the first attempt fails. */
+  ready(): Promise<void>
+  /** The namespace, as given. */
+  readonly namespace: string
+}
+
+const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const
+
+const consoleLogger: RedisBrokerLogger = {
+  warn: (obj, msg) => console.warn(`@herald/sse-redis: ${msg}`, obj),
+  info: (obj, msg) => console.info(`@herald/sse-redis: ${msg}`, obj),
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new HeraldConfigError(name, `must be a positive integer, got ${String(value)}`)
+  }
+  return value
+}
+
+function randomEpoch(): string {
+  const rand = Math.floor(Math.random() * 36 ** 8)
+    .toString(36)
+    .padStart(8, '0')
+  return `${Date.now().toString(36)}${rand}`
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+const decoder = new TextDecoder()
+
+/** Reads a live message: `<epoch> <seq> <ms> <n>\n` + n topic lines + body. Undefined if malformed. */
+export function parseLiveMessage(
+  message: Buffer,
+): { epoch: string; seq: number; time: number; topics: string[]; body: Uint8Array } | undefined {
+  let end = message.indexOf(10)
+  if (end < 0) return
+  const [epoch, seq, time, count] = decoder.decode(message.subarray(0, end)).split(' ')
+  const n = Number(count)
+  if (!epoch || !Number.isInteger(n) || n < 1) return
+  const topics: string[] = []
+  for (let i = 0; i < n; i++) {
+    const start = end + 1
+    end = message.indexOf(10, start)
+    if (end < 0) return
+    topics.push(decoder.decode(message.subarray(start, end)))
+  }
+  return { epoch, seq: Number(seq), time: Number(time), topics, body: message.subarray(end + 1) }
+}
+
+/**
+ * Creates a broker that shares a hub's topics, ids and history across every process that uses the same
+ * Redis and namespace. Each event is appended to a Redis Stream per topic and published on a channel per
+ * topic by one Lua script (atomic; the message carries the event's id); a process subscribes only to the
+ * channels of topics it has subscribers for. Ids are `<epoch>-<seq>`, one sequence per namespace.
+ *
+ * @example
+ * const hub = createHub({ broker: createRedisBroker({ url: process.env.REDIS_URL, namespace: 'app' }) })
+ */
+export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
+  if (options === null || typeof options !== 'object') {
+    throw new HeraldConfigError('options', 'must be an object with url or client')
+  }
+  const { url, client: given } = options
+  if (given === undefined && typeof url !== 'string') {
+    throw new HeraldConfigError('url', 'must be a redis:// URL string (or pass client)')
+  }
+  if (given !== undefined && url !== undefined) {
+    throw new HeraldConfigError('url', 'give url or client, not both')
+  }
+  const namespace = options.namespace ?? 'herald'
+  const keys: Keys = namespaceKeys(namespace)
+  const history = options.history ?? {}
+  if (history === null || typeof history !== 'object') {
+    throw new HeraldConfigError('history', 'must be an object')
+  }
+  const maxEvents = positiveInteger('history.maxEvents', history.maxEvents, 1000)
+  const maxAgeMs =
+    history.maxAgeMs === Number.POSITIVE_INFINITY
+      ? 0
+      : positiveInteger('history.maxAgeMs', history.maxAgeMs, 300_000)
+  const retryAfter = positiveInteger('retryAfterSeconds', options.retryAfterSeconds, 5)
+  const logger = options.logger ?? consoleLogger
+
+  // Commands: publishes are written as they come (node-redis pipelines whatever is issued before a reply
+  // arrives), so a burst of publishes costs one round trip, not one each.
+  const cmd: RedisClient = given ?? createClient({ url, disableOfflineQueue: true })
+  // Pub/Sub needs its own connection. Its SUBSCRIBEs wait out an outage, and node-redis resubscribes on reconnect.
+  const sub: RedisClient = cmd.duplicate({ disableOfflineQueue: false })
+  const publishScript = loadScript(PUBLISH_SCRIPT)
+  const replayScript = loadScript(REPLAY_SCRIPT)
+
+  let listener: BrokerListener | undefined
+  let closed = false
+  let everReady = false
+  /** The error that started the current outage, or null while Redis answers. */
+  let down: Error | null = null
+  /** Channels subscribed (or being subscribed) and the batch waiting for the next flush. */
+  const watched = new Set<string>()
+  const toWatch = new Set<string>()
+  const toUnwatch = new Set<string>()
+  let flushScheduled = false
+  /** The newest event delivered: the same event on several watched topics arrives once per channel. */
+  let lastEpoch = ''
+  let lastSeq = 0
+
+  let resolveFirst!: () => void
+  let rejectFirst!: (error: Error) => void
+  const first = new Promise<void>((resolve, reject) => {
+    resolveFirst = resolve
+    rejectFirst = reject
+  })
+  first.catch(() => {}) // observed through ready() and publish; never an unhandled rejection
+
+  function unavailable(cause: unknown): HeraldBrokerError {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    return new HeraldBrokerError(`Redis is unavailable: ${reason}`, retryAfter, { cause })
+  }
+
+  function onError(error: Error): void {
+    if (closed || down) return
+    down = error
+    logger.warn({ namespace, err: error.message }, 'Redis unavailable; publishes fail until it is back')
+    if (!everReady) rejectFirst(unavailable(error))
+    listener?.outage(error)
+  }
+
+  function onReady(): void {
+    if (closed || !cmd.isReady || !sub.isReady) return
+    if (!everReady) {
+      everReady = true
+      resolveFirst()
+    }
+    if (!down) return
+    down = null
+    logger.info({ namespace }, 'Redis is back; topics resubscribed')
+    listener?.outage(null)
+    // Events published while this process was cut off never reached its subscribers: tell them.
+    if (watched.size > 0) listener?.gap([...watched])
+  }
+
+  for (const client of [cmd, sub]) {
+    client.on('error', onError)
+    client.on('ready', onReady)
+    client.on('end', () => onError(new Error('connection closed')))
+  }
+  const opened: RedisClient[] = []
+  for (const client of given ? [sub] : [cmd, sub]) opened.push(client)
+  if (given && !given.isOpen) opened.push(given)
+  for (const client of opened) client.connect().catch(onError)
+
+  function onMessage(message: Buffer): void {
+    const event = parseLiveMessage(message)
+    if (!event) return
+    if (event.epoch === lastEpoch && event.seq <= lastSeq) return
+    lastEpoch = event.epoch
+    lastSeq = event.seq
+    const id = `${event.epoch}-${event.seq}`
+    listener?.deliver({ id, topics: event.topics, frame: frameWithId(id, event.body), time: event.time })
+  }
+
+  function flushWatches(): void {
+    flushScheduled = false
+    if (closed) return
+    if (toWatch.size > 0) {
+      const channels = [...toWatch].map((t) => keys.live + t)
+      toWatch.clear()
+      sub.SUBSCRIBE(channels, onMessage, true).catch(onError)
+    }
+    if (toUnwatch.size > 0) {
+      const channels = [...toUnwatch].map((t) => keys.live + t)
+      toUnwatch.clear()
+      sub.UNSUBSCRIBE(channels, onMessage, true).catch(onError)
+    }
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled) return
+    flushScheduled = true
+    // Every watch and unwatch of this task go out as one SUBSCRIBE and one UNSUBSCRIBE.
+    queueMicrotask(flushWatches)
+  }
+
+  async function run(script: ReturnType<typeof loadScript>, args: (string | Buffer)[], keyCount: number) {
+    return script.run(cmd, keyCount, args, BUFFERS)
+  }
+
+  function send(event: BrokerPublish): Promise<BrokerEntry> {
+    const topics = event.topics
+    const args: (string | Buffer)[] = [keys.meta, keys.clock]
+    for (const t of topics) args.push(keys.stream(t))
+    args.push(randomEpoch(), String(maxEvents), String(maxAgeMs), asBuffer(event.body), keys.live, ...topics)
+    return run(publishScript, args, 2 + topics.length).then(
+      (reply) => {
+        const [epoch, seq, time] = reply as [Buffer, number, number]
+        const id = `${epoch.toString()}-${seq}`
+        return { id, topics, frame: frameWithId(id, event.body), time }
+      },
+      (error: unknown) => {
+        throw unavailable(error)
+      },
+    )
+  }
+
+  const broker: RedisBroker = {
+    namespace,
+
+    ready: () => first,
+
+    attach(l) {
+      listener = l
+    },
+
+    publish(event) {
+      if (closed)
+        return Promise.reject(new HeraldClosedError('Cannot publish: the broker is closed', retryAfter))
+      if (cmd.isReady && !down) return send(event)
+      if (down || everReady) return Promise.reject(unavailable(down ?? 'reconnecting'))
+      return first.then(() => send(event))
+    },
+
+    watch(topic) {
+      if (toUnwatch.delete(topic)) return
+      if (watched.has(topic)) return
+      watched.add(topic)
+      toWatch.add(topic)
+      scheduleFlush()
+    },
+
+    unwatch(topic) {
+      if (!watched.delete(topic)) return
+      if (toWatch.delete(topic)) return
+      toUnwatch.add(topic)
+      scheduleFlush()
+    },
+
+    async replay(topics, lastEventId): Promise<BrokerReplay> {
+      const parsed = parseId(lastEventId)
+      if (!parsed) return { kind: 'reset', reason: 'unknown-id' }
+      if (down || !cmd.isReady) return { kind: 'reset', reason: 'outage' }
+      const args: string[] = [keys.meta, keys.clock]
+      for (const t of topics) args.push(keys.stream(t))
+      args.push(parsed.epoch, String(parsed.seq), String(maxAgeMs))
+      let reply: unknown[]
+      try {
+        reply = (await run(replayScript, args, 2 + topics.length)) as unknown[]
+      } catch {
+        return { kind: 'reset', reason: 'outage' }
+      }
+      if (String(reply[0]) === 'reset') {
+        return { kind: 'reset', reason: String(reply[1]) as 'unknown-id' | 'other-epoch' | 'too-old' }
+      }
+      const epoch = String(reply[1])
+      return { kind: 'events', entries: mergeEntries(epoch, topics, reply.slice(2) as RawEntry[][]) }
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      // Closing is not an outage: nothing is logged for the connections we end.
+      const ours = given ? [sub] : [cmd, sub]
+      await Promise.all(ours.map((c) => (c.isOpen ? c.close().catch(() => {}) : undefined)))
+    },
+  }
+  return broker
+}
+
+/** A stream entry as the replay script returns it: `[id, [field, value, ...]]`. */
+type RawEntry = [Buffer, Buffer[]]
+
+/** Merges the per-topic entries by seq, each event once, into broker entries. */
+function mergeEntries(epoch: string, topics: readonly string[], perTopic: RawEntry[][]): BrokerEntry[] {
+  const bySeq = new Map<number, BrokerEntry>()
+  for (let i = 0; i < perTopic.length; i++) {
+    for (const [rawId, fields] of perTopic[i]!) {
+      const seq = Number.parseInt(rawId.toString(), 10)
+      if (bySeq.has(seq)) continue
+      let time = 0
+      let body: Uint8Array = new Uint8Array(0)
+      let eventTopics: readonly string[] = [topics[i]!]
+      for (let f = 0; f < fields.length; f += 2) {
+        const name = fields[f]!.toString()
+        const value = fields[f + 1]!
+        if (name === 'ts') time = Number(value.toString())
+        else if (name === 'b') body = value
+        else if (name === 'tp') eventTopics = value.toString().split('\n')
+      }
+      const id = `${epoch}-${seq}`
+      bySeq.set(seq, { id, topics: eventTopics, frame: frameWithId(id, body), time })
+    }
+  }
+  return [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e)
+}
