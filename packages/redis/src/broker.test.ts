@@ -75,11 +75,8 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
     const rb = recordingListener()
     a.attach(ra.listener)
     b.attach(rb.listener)
-    a.watch('x')
-    b.watch('x')
-    b.watch('y')
-    await Promise.all([a.ready(), b.ready()])
-    await new Promise((r) => setTimeout(r, 100)) // SUBSCRIBE acknowledged
+    // Resolved once Redis acknowledged the SUBSCRIBE: from then on nothing published is missed.
+    await Promise.all([a.watch('x'), b.watch('x'), b.watch('y')])
     const one = await a.publish({ topics: ['x'], body: bytes('data: 1\n\n') })
     // On both of b's topics: b gets it once.
     const two = await b.publish({ topics: ['x', 'y'], body: bytes('data: 2\n\n') })
@@ -111,6 +108,9 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
       await new Promise((res) => setTimeout(res, 100))
       expect((await channels()).sort()).toEqual([`{${ns}}:live:p`, `{${ns}}:live:q`])
       a.unwatch('p')
+      // Unwatched and watched again in one task: stays subscribed.
+      a.unwatch('q')
+      await a.watch('q')
       await new Promise((res) => setTimeout(res, 100))
       expect(await channels()).toEqual([`{${ns}}:live:q`])
       const other = broker(ns)

@@ -42,11 +42,19 @@ export interface RedisBrokerOptions {
 
 /** The Redis broker: pass it to `createHub({ broker })`. */
 export interface RedisBroker extends Broker {
+  /**
+   * Subscribes this process to `topic` (batched with the other watches of this task). Resolves when Redis
+   * has acknowledged the subscription: from then on every event published on the topic reaches this
+   * process. Never rejects (a failure is an outage, reported to the listener).
+   */
+  watch(topic: string): Promise<void>
   /** Resolves once both connections are up the first time; rejects if the first attempt fails. */
   ready(): Promise<void>
   /** The namespace, as given. */
   readonly namespace: string
 }
+
+const SUBSCRIBED = Promise.resolve()
 
 const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const
 
@@ -76,10 +84,17 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 const decoder = new TextDecoder()
 
+/** An event as read from the bus or a stream, before it becomes a `BrokerEntry`. */
+interface LiveEvent {
+  epoch: string
+  seq: number
+  time: number
+  topics: readonly string[]
+  body: Uint8Array
+}
+
 /** Reads a live message: `<epoch> <seq> <ms> <n>\n` + n topic lines + body. Undefined if malformed. */
-export function parseLiveMessage(
-  message: Buffer,
-): { epoch: string; seq: number; time: number; topics: string[]; body: Uint8Array } | undefined {
+function parseLiveMessage(message: Buffer): LiveEvent | undefined {
   let end = message.indexOf(10)
   if (end < 0) return
   const [epoch, seq, time, count] = decoder.decode(message.subarray(0, end)).split(' ')
@@ -206,19 +221,37 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     listener?.deliver({ id, topics: event.topics, frame: frameWithId(id, event.body), time: event.time })
   }
 
+  /** The SUBSCRIBE of this task's watches: resolves when Redis acknowledged it (or it failed: an outage). */
+  let batch: { promise: Promise<void>; resolve: () => void } | undefined
+  /** Topics whose SUBSCRIBE is not acknowledged yet, and the promise that says when it is. */
+  const acks = new Map<string, Promise<void>>()
+
   function flushWatches(): void {
     flushScheduled = false
-    if (closed) return
-    if (toWatch.size > 0) {
-      const channels = [...toWatch].map((t) => keys.live + t)
-      toWatch.clear()
-      sub.SUBSCRIBE(channels, onMessage, true).catch(onError)
+    const current = batch
+    batch = undefined
+    if (closed) {
+      current?.resolve()
+      return
     }
     if (toUnwatch.size > 0) {
       const channels = [...toUnwatch].map((t) => keys.live + t)
       toUnwatch.clear()
       sub.UNSUBSCRIBE(channels, onMessage, true).catch(onError)
     }
+    if (toWatch.size > 0) {
+      const channels = [...toWatch].map((t) => keys.live + t)
+      toWatch.clear()
+      const topics = [...toWatch]
+      toWatch.clear()
+      sub
+        .SUBSCRIBE(channels, onMessage, true)
+        .catch(onError)
+        .finally(() => {
+          for (const t of topics) if (acks.get(t) === current?.promise) acks.delete(t)
+          current?.resolve()
+        })
+    } else current?.resolve()
   }
 
   function scheduleFlush(): void {
@@ -267,16 +300,26 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     },
 
     watch(topic) {
-      if (toUnwatch.delete(topic)) return
-      if (watched.has(topic)) return
+      if (watched.has(topic)) return acks.get(topic) ?? SUBSCRIBED
       watched.add(topic)
+      // Unwatched and watched again in one task: still subscribed, nothing to send.
+      if (toUnwatch.delete(topic)) return acks.get(topic) ?? SUBSCRIBED
       toWatch.add(topic)
+      if (!batch) {
+        let resolve!: () => void
+        batch = { promise: new Promise<void>((r) => (resolve = r)), resolve }
+      }
+      acks.set(topic, batch.promise)
       scheduleFlush()
+      return batch.promise
     },
 
     unwatch(topic) {
       if (!watched.delete(topic)) return
-      if (toWatch.delete(topic)) return
+      if (toWatch.delete(topic)) {
+        acks.delete(topic)
+        return
+      }
       toUnwatch.add(topic)
       scheduleFlush()
     },
@@ -312,29 +355,44 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   return broker
 }
 
-/** A stream entry as the replay script returns it: `[id, [field, value, ...]]`. */
+/** A stream entry as Redis returns it: `[id, [field, value, ...]]`. */
 type RawEntry = [Buffer, Buffer[]]
+
+/** Stream entries of `topic` as events (the `tp` field lists the topics of an event on several). */
+function streamEvents(epoch: string, topic: string, entries: RawEntry[]): LiveEvent[] {
+  const events: LiveEvent[] = []
+  for (const [rawId, fields] of entries) {
+    const event: LiveEvent = {
+      epoch,
+      seq: Number.parseInt(rawId.toString(), 10),
+      time: 0,
+      topics: [topic],
+      body: new Uint8Array(0),
+    }
+    for (let f = 0; f < fields.length; f += 2) {
+      const name = fields[f]!.toString()
+      const value = fields[f + 1]!
+      if (name === 'ts') event.time = Number(value.toString())
+      else if (name === 'b') event.body = value
+      else if (name === 'tp') event.topics = value.toString().split('\n')
+    }
+    events.push(event)
+  }
+  return events
+}
 
 /** Merges the per-topic entries by seq, each event once, into broker entries. */
 function mergeEntries(epoch: string, topics: readonly string[], perTopic: RawEntry[][]): BrokerEntry[] {
-  const bySeq = new Map<number, BrokerEntry>()
+  const bySeq = new Map<number, LiveEvent>()
   for (let i = 0; i < perTopic.length; i++) {
-    for (const [rawId, fields] of perTopic[i]!) {
-      const seq = Number.parseInt(rawId.toString(), 10)
-      if (bySeq.has(seq)) continue
-      let time = 0
-      let body: Uint8Array = new Uint8Array(0)
-      let eventTopics: readonly string[] = [topics[i]!]
-      for (let f = 0; f < fields.length; f += 2) {
-        const name = fields[f]!.toString()
-        const value = fields[f + 1]!
-        if (name === 'ts') time = Number(value.toString())
-        else if (name === 'b') body = value
-        else if (name === 'tp') eventTopics = value.toString().split('\n')
-      }
-      const id = `${epoch}-${seq}`
-      bySeq.set(seq, { id, topics: eventTopics, frame: frameWithId(id, body), time })
+    for (const event of streamEvents(epoch, topics[i]!, perTopic[i]!)) {
+      if (!bySeq.has(event.seq)) bySeq.set(event.seq, event)
     }
   }
-  return [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e)
+  return [...bySeq.values()]
+    .sort((a, b) => a.seq - b.seq)
+    .map((e) => {
+      const id = `${epoch}-${e.seq}`
+      return { id, topics: e.topics, frame: frameWithId(id, e.body), time: e.time }
+    })
 }
