@@ -88,6 +88,17 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
     expect(frameText(ra.delivered[0]!)).toBe(`id: ${one.id}\ndata: 1\n\n`)
     expect(frameText(one)).toBe(`id: ${one.id}\ndata: 1\n\n`)
     expect(rb.delivered[1]!.topics).toEqual(['x', 'y'])
+    // The coalescing key travels with the event, to other processes and through history.
+    const keyed = await a.publish({ topics: ['x'], body: bytes('data: k\n\n'), key: 'price:ACME' })
+    await rb.until(() => rb.delivered.length >= 3)
+    expect(rb.delivered[2]).toMatchObject({ id: keyed.id, key: 'price:ACME', topics: ['x'] })
+    expect(keyed.key).toBe('price:ACME')
+    expect(rb.delivered[0]!.key).toBeUndefined()
+    const replay = await b.replay(['x'], one.id)
+    expect(replay.kind === 'events' && replay.entries.map((e) => e.key)).toEqual([undefined, 'price:ACME'])
+    expect(a.compare!(one.id, two.id)).toBeLessThan(0)
+    expect(a.compare!(two.id, one.id)).toBeGreaterThan(0)
+    expect(a.compare!(one.id, 'other-1')).toBeUndefined()
   })
 
   it('subscribes only to watched topics, batched per task, and unsubscribes after unwatch', async () => {
@@ -156,8 +167,9 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
     const ns = uniqueNamespace()
     const a = broker(ns)
     const e = await a.publish({ topics: ['t'], body: bytes('data: x\n\n') })
-    expect(await a.replay(['t'], `other-${seqOf(e.id)}`)).toEqual({ kind: 'reset', reason: 'other-epoch' })
-    expect(await a.replay(['t'], `${epochOf(e.id)}-99`)).toEqual({ kind: 'reset', reason: 'unknown-id' })
+    // Resets carry the newest id, so the client's next reconnect resumes from there.
+    expect(await a.replay(['t'], `other-${seqOf(e.id)}`)).toEqual({ kind: 'reset', reason: 'other-epoch', id: e.id })
+    expect(await a.replay(['t'], `${epochOf(e.id)}-99`)).toEqual({ kind: 'reset', reason: 'unknown-id', id: e.id })
     expect(await a.replay(['t'], 'garbage')).toEqual({ kind: 'reset', reason: 'unknown-id' })
     await dropNamespace(ns)
     expect(await a.replay(['t'], e.id)).toEqual({ kind: 'reset', reason: 'other-epoch' })
@@ -175,7 +187,7 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
     for (let i = 0; i < 400; i++) {
       ids.push((await a.publish({ topics: ['t'], body: bytes(`data: ${i}\n\n`) })).id)
     }
-    expect(await a.replay(['t'], firstId)).toEqual({ kind: 'reset', reason: 'too-old' })
+    expect(await a.replay(['t'], firstId)).toEqual({ kind: 'reset', reason: 'too-old', id: ids.at(-1) })
     // A recent id still replays exactly.
     const recent = await a.replay(['t'], ids.at(-4)!)
     expect(recent.kind === 'events' && recent.entries.map((e) => e.id)).toEqual(ids.slice(-3))
@@ -188,7 +200,7 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
     await a.publish({ topics: ['quiet'], body: bytes('data: missed\n\n') })
     await new Promise((r) => setTimeout(r, 3300)) // past maxAgeMs, its whole second and the key's expiry
     await a.publish({ topics: ['busy'], body: bytes('data: now\n\n') })
-    expect(await a.replay(['quiet'], old.id)).toEqual({ kind: 'reset', reason: 'too-old' })
+    expect(await a.replay(['quiet'], old.id)).toMatchObject({ kind: 'reset', reason: 'too-old' })
     const recent = await a.publish({ topics: ['quiet'], body: bytes('data: fresh\n\n') })
     const next = await a.publish({ topics: ['quiet'], body: bytes('data: next\n\n') })
     const replay = await a.replay(['quiet'], recent.id)

@@ -9,6 +9,7 @@ import {
   type BrokerListener,
   type BrokerPublish,
   type BrokerReplay,
+  type BrokerResetReason,
   frameWithId,
   HeraldBrokerError,
 } from './seam.js'
@@ -90,16 +91,18 @@ interface LiveEvent {
   seq: number
   time: number
   topics: readonly string[]
+  key: string | undefined
   body: Uint8Array
 }
 
-/** Reads a live message: `<epoch> <seq> <ms> <n>\n` + n topic lines + body. Undefined if malformed. */
+/** Reads a live message: `<epoch> <seq> <ms> <n> <key bytes or -1>\n`, n topic lines, the key, the body. */
 function parseLiveMessage(message: Buffer): LiveEvent | undefined {
   let end = message.indexOf(10)
   if (end < 0) return
-  const [epoch, seq, time, count] = decoder.decode(message.subarray(0, end)).split(' ')
+  const [epoch, seq, time, count, keyLength] = decoder.decode(message.subarray(0, end)).split(' ')
   const n = Number(count)
-  if (!epoch || !Number.isInteger(n) || n < 1) return
+  const k = Number(keyLength)
+  if (!epoch || !Number.isInteger(n) || n < 1 || !Number.isInteger(k)) return
   const topics: string[] = []
   for (let i = 0; i < n; i++) {
     const start = end + 1
@@ -107,7 +110,9 @@ function parseLiveMessage(message: Buffer): LiveEvent | undefined {
     if (end < 0) return
     topics.push(decoder.decode(message.subarray(start, end)))
   }
-  return { epoch, seq: Number(seq), time: Number(time), topics, body: message.subarray(end + 1) }
+  const keyEnd = end + 1 + Math.max(0, k)
+  const key = k < 0 ? undefined : decoder.decode(message.subarray(end + 1, keyEnd))
+  return { epoch, seq: Number(seq), time: Number(time), topics, key, body: message.subarray(keyEnd) }
 }
 
 /**
@@ -218,7 +223,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     lastEpoch = event.epoch
     lastSeq = event.seq
     const id = `${event.epoch}-${event.seq}`
-    listener?.deliver({ id, topics: event.topics, frame: frameWithId(id, event.body), time: event.time })
+    listener?.deliver(toEntry(id, event))
   }
 
   /** The SUBSCRIBE of this task's watches: resolves when Redis acknowledged it (or it failed: an outage). */
@@ -269,12 +274,16 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     const topics = event.topics
     const args: (string | Buffer)[] = [keys.meta, keys.clock]
     for (const t of topics) args.push(keys.stream(t))
-    args.push(randomEpoch(), String(maxEvents), String(maxAgeMs), asBuffer(event.body), keys.live, ...topics)
+    const { key } = event
+    args.push(randomEpoch(), String(maxEvents), String(maxAgeMs), asBuffer(event.body), keys.live)
+    args.push(key ?? '', key === undefined ? '0' : '1', ...topics)
     return run(publishScript, args, 2 + topics.length).then(
       (reply) => {
         const [epoch, seq, time] = reply as [Buffer, number, number]
         const id = `${epoch.toString()}-${seq}`
-        return { id, topics, frame: frameWithId(id, event.body), time }
+        const entry: BrokerEntry = { id, topics, frame: frameWithId(id, event.body), time }
+        if (key !== undefined) entry.key = key
+        return entry
       },
       (error: unknown) => {
         throw unavailable(error)
@@ -338,10 +347,19 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
         return { kind: 'reset', reason: 'outage' }
       }
       if (String(reply[0]) === 'reset') {
-        return { kind: 'reset', reason: String(reply[1]) as 'unknown-id' | 'other-epoch' | 'too-old' }
+        const reset: BrokerReplay = { kind: 'reset', reason: String(reply[1]) as BrokerResetReason }
+        if (reply[2] !== undefined) reset.id = String(reply[2])
+        return reset
       }
       const epoch = String(reply[1])
       return { kind: 'events', entries: mergeEntries(epoch, topics, reply.slice(2) as RawEntry[][]) }
+    },
+
+    compare(a, b) {
+      const x = parseId(a)
+      const y = parseId(b)
+      if (!x || !y || x.epoch !== y.epoch) return undefined
+      return x.seq - y.seq
     },
 
     async close() {
@@ -367,6 +385,7 @@ function streamEvents(epoch: string, topic: string, entries: RawEntry[]): LiveEv
       seq: Number.parseInt(rawId.toString(), 10),
       time: 0,
       topics: [topic],
+      key: undefined,
       body: new Uint8Array(0),
     }
     for (let f = 0; f < fields.length; f += 2) {
@@ -375,10 +394,22 @@ function streamEvents(epoch: string, topic: string, entries: RawEntry[]): LiveEv
       if (name === 'ts') event.time = Number(value.toString())
       else if (name === 'b') event.body = value
       else if (name === 'tp') event.topics = value.toString().split('\n')
+      else if (name === 'k') event.key = value.toString()
     }
     events.push(event)
   }
   return events
+}
+
+function toEntry(id: string, event: LiveEvent): BrokerEntry {
+  const entry: BrokerEntry = {
+    id,
+    topics: event.topics,
+    frame: frameWithId(id, event.body),
+    time: event.time,
+  }
+  if (event.key !== undefined) entry.key = event.key
+  return entry
 }
 
 /** Merges the per-topic entries by seq, each event once, into broker entries. */
@@ -389,10 +420,5 @@ function mergeEntries(epoch: string, topics: readonly string[], perTopic: RawEnt
       if (!bySeq.has(event.seq)) bySeq.set(event.seq, event)
     }
   }
-  return [...bySeq.values()]
-    .sort((a, b) => a.seq - b.seq)
-    .map((e) => {
-      const id = `${epoch}-${e.seq}`
-      return { id, topics: e.topics, frame: frameWithId(id, e.body), time: e.time }
-    })
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq).map((e) => toEntry(`${epoch}-${e.seq}`, e))
 }

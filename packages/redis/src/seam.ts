@@ -8,6 +8,7 @@ export interface BrokerEntry {
   topics: readonly string[]
   frame: Uint8Array
   time: number
+  key?: string
 }
 /** What the hub hands the broker: the event encoded once without its id line (`body`), plus routing. */
 export interface BrokerPublish {
@@ -15,9 +16,10 @@ export interface BrokerPublish {
   body: Uint8Array
   key?: string
 }
+export type BrokerResetReason = 'unknown-id' | 'other-epoch' | 'too-old' | 'outage'
 export type BrokerReplay =
   | { kind: 'events'; entries: BrokerEntry[] }
-  | { kind: 'reset'; reason: 'unknown-id' | 'other-epoch' | 'too-old' | 'outage' }
+  | { kind: 'reset'; reason: BrokerResetReason; id?: string }
 export interface BrokerListener {
   deliver(entry: BrokerEntry): void
   gap(topics: readonly string[]): void
@@ -29,6 +31,7 @@ export interface Broker {
   watch(topic: string): void
   unwatch(topic: string): void
   replay(topics: readonly string[], lastEventId: string): Promise<BrokerReplay> | BrokerReplay
+  compare?(a: string, b: string): number | undefined
   usage?(): { events: number; bytes: number }
   close(): Promise<void>
 }
