@@ -163,13 +163,44 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
     ])
   })
 
+  it('works on a client it is given, and leaves that client open when it closes', async () => {
+    const ns = uniqueNamespace()
+    namespaces.add(ns)
+    const client = createClient({ url: REDIS_URL })
+    await client.connect()
+    try {
+      const b = createRedisBroker({ client, namespace: ns })
+      const r = recordingListener()
+      b.attach(r.listener)
+      await b.ready()
+      await b.watch('c')
+      const e = await b.publish({ topics: ['c'], body: bytes('data: c\n\n') })
+      await r.until(() => r.delivered.length === 1)
+      expect(r.delivered[0]!.id).toBe(e.id)
+      await b.close()
+      expect(client.isReady).toBe(true)
+      expect(await client.ping()).toBe('PONG')
+      await expect(b.publish({ topics: ['c'], body: bytes('data: c\n\n') })).rejects.toThrow(/closed/)
+    } finally {
+      await client.close()
+    }
+  })
+
   it('answers reset for another epoch, a flushed store, a future id and garbage', async () => {
     const ns = uniqueNamespace()
     const a = broker(ns)
     const e = await a.publish({ topics: ['t'], body: bytes('data: x\n\n') })
     // Resets carry the newest id, so the client's next reconnect resumes from there.
-    expect(await a.replay(['t'], `other-${seqOf(e.id)}`)).toEqual({ kind: 'reset', reason: 'other-epoch', id: e.id })
-    expect(await a.replay(['t'], `${epochOf(e.id)}-99`)).toEqual({ kind: 'reset', reason: 'unknown-id', id: e.id })
+    expect(await a.replay(['t'], `other-${seqOf(e.id)}`)).toEqual({
+      kind: 'reset',
+      reason: 'other-epoch',
+      id: e.id,
+    })
+    expect(await a.replay(['t'], `${epochOf(e.id)}-99`)).toEqual({
+      kind: 'reset',
+      reason: 'unknown-id',
+      id: e.id,
+    })
     expect(await a.replay(['t'], 'garbage')).toEqual({ kind: 'reset', reason: 'unknown-id' })
     await dropNamespace(ns)
     expect(await a.replay(['t'], e.id)).toEqual({ kind: 'reset', reason: 'other-epoch' })

@@ -206,10 +206,11 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     if (watched.size > 0) listener?.gap([...watched])
   }
 
+  const onEnd = () => onError(new Error('connection closed'))
   for (const client of [cmd, sub]) {
     client.on('error', onError)
     client.on('ready', onReady)
-    client.on('end', () => onError(new Error('connection closed')))
+    client.on('end', onEnd)
   }
   const opened: RedisClient[] = []
   for (const client of given ? [sub] : [cmd, sub]) opened.push(client)
@@ -365,7 +366,13 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     async close() {
       if (closed) return
       closed = true
-      // Closing is not an outage: nothing is logged for the connections we end.
+      // Closing is not an outage: nothing is logged for the connections we end, and a client we were
+      // given keeps no listener of ours.
+      if (given) {
+        given.off('error', onError)
+        given.off('ready', onReady)
+        given.off('end', onEnd)
+      }
       const ours = given ? [sub] : [cmd, sub]
       await Promise.all(ours.map((c) => (c.isOpen ? c.close().catch(() => {}) : undefined)))
     },

@@ -67,7 +67,11 @@ describe.skipIf(!runnable)('Redis outage (own redis-server, stopped and started)
     await r.until(() => r.delivered.length === 2)
     expect(frameText(r.delivered[1]!)).toBe(`id: ${after.id}\ndata: after\n\n`)
     expect(after.id).not.toBe(before.id)
-    expect(await broker.replay(['f'], before.id)).toEqual({ kind: 'reset', reason: 'other-epoch', id: after.id })
+    expect(await broker.replay(['f'], before.id)).toEqual({
+      kind: 'reset',
+      reason: 'other-epoch',
+      id: after.id,
+    })
     expect(warnings).toHaveLength(1)
   })
 
