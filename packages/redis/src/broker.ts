@@ -1,5 +1,5 @@
 import { HeraldClosedError, HeraldConfigError } from '@herald/sse-core'
-import { createClient, RESP_TYPES } from '@redis/client'
+import { createClient, RESP_TYPES, type RedisClientType } from '@redis/client'
 import { type Keys, namespaceKeys, parseId } from './keys.js'
 import { loadScript } from './script-cache.js'
 import { PUBLISH_SCRIPT, REPLAY_SCRIPT } from './scripts.js'
@@ -14,8 +14,9 @@ import {
   HeraldBrokerError,
 } from './seam.js'
 
-/** A node-redis client (`createClient()` from `redis` or `@redis/client`). */
-export type RedisClient = ReturnType<typeof createClient>
+/** A node-redis client (`createClient()` from `redis` or `@redis/client`), whatever its modules and scripts. */
+// biome-ignore lint/suspicious/noExplicitAny: any client type parameters are fine; only core commands are used
+export type RedisClient = RedisClientType<any, any, any, any, any>
 
 /** Where the broker writes its one line per outage (pino, console or anything with these methods). */
 export interface RedisBrokerLogger {
@@ -151,7 +152,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
 
   // Commands: publishes are written as they come (node-redis pipelines whatever is issued before a reply
   // arrives), so a burst of publishes costs one round trip, not one each.
-  const cmd: RedisClient = given ?? createClient({ url, disableOfflineQueue: true })
+  const cmd: RedisClient = given ?? (createClient({ url, disableOfflineQueue: true }) as RedisClient)
   // Pub/Sub needs its own connection. Its SUBSCRIBEs wait out an outage, and node-redis resubscribes on reconnect.
   const sub: RedisClient = cmd.duplicate({ disableOfflineQueue: false })
   const publishScript = loadScript(PUBLISH_SCRIPT)
