@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net'
 import {
   type CloseOptions,
   checkBearer,
-  createHub,
   createPublishGuard,
   type Hub,
   publishFromBody,
@@ -11,6 +10,7 @@ import {
 import { sse } from '@herald/sse-express'
 import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express } from 'express'
+import { createAppHub } from './hub.js'
 import { PAGE } from './page.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
@@ -113,7 +113,7 @@ export interface RunningApp {
  */
 export async function start({ port = 0, hub, ...given }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   const server = createServer(
     {
       // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at most

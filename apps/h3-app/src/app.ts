@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net'
 import {
   type CloseOptions,
   checkBearer,
-  createHub,
   createPublishGuard,
   type Hub,
   publishFromBody,
@@ -14,6 +13,7 @@ import { sse } from '@herald/sse-h3'
 import compression from 'compression'
 import { assertBodySize, fromNodeHandler, H3, HTTPError, html, type NodeMiddleware, raw } from 'h3'
 import { serve } from 'h3/node'
+import { createAppHub } from './hub.js'
 import { PAGE } from './page.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
@@ -116,7 +116,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   // `manual`: srvx only builds the handler; the server below is ours, so it can also be node:http2
   // (srvx listens with HTTP/2 only over TLS). `gracefulShutdown: false`: main.ts handles the signals.
   const { node } = serve(buildApp(hub, secrets), { manual: true, gracefulShutdown: false })

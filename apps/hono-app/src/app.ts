@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net'
 import {
   type CloseOptions,
   checkBearer,
-  createHub,
   createPublishGuard,
   type Hub,
   publishFromBody,
@@ -15,6 +14,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { compress } from 'hono/compress'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { createAppHub } from './hub.js'
 import { PAGE } from './page.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
@@ -113,7 +113,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   const server = createAdaptorServer({
     fetch: buildApp(hub, secrets).fetch,
     ...(h2c

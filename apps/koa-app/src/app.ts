@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net'
 import {
   type CloseOptions,
   checkBearer,
-  createHub,
   createPublishGuard,
   type Hub,
   publishFromBody,
@@ -13,6 +12,7 @@ import { sse } from '@herald/sse-koa'
 import Router from '@koa/router'
 import Koa from 'koa'
 import compress from 'koa-compress'
+import { createAppHub } from './hub.js'
 import { PAGE } from './page.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
@@ -135,7 +135,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   const callback = buildApp(hub, secrets).callback()
   const server = http2
     ? createHttp2Server(callback)
