@@ -20,6 +20,8 @@ interface App {
 }
 
 const children = new Set<ChildProcess>()
+const names = new Map<ChildProcess, string>()
+const crashes: string[] = []
 
 /** Starts `apps/<name>` (its own main.ts, as `pnpm start` does) on a free port with REDIS_URL set. */
 function startApp(name: string, port = 0): Promise<App> {
@@ -37,7 +39,16 @@ function startApp(name: string, port = 0): Promise<App> {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.add(child)
-  child.on('exit', () => children.delete(child))
+  names.set(child, name)
+  let log = ''
+  child.stderr!.on('data', (chunk: Buffer) => {
+    log += chunk.toString()
+  })
+  child.on('exit', (code, signal) => {
+    children.delete(child)
+    // A crash of an app is a failure of the test, with what the app printed.
+    if (signal !== 'SIGKILL') crashes.push(`${name} exited (${code ?? signal}): ${log}`)
+  })
   return new Promise((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error(`${name} did not print its URL: ${out}`)), 20_000)
@@ -147,7 +158,10 @@ async function subscribedProcesses(topic: string, count: number): Promise<void> 
     for (;;) {
       const reply = (await probe.sendCommand(['PUBSUB', 'NUMSUB', channel])) as [string, number]
       if (Number(reply[1]) === count) return
-      if (Date.now() > deadline) throw new Error(`${reply[1]} processes subscribed to ${topic}, not ${count}`)
+      if (Date.now() > deadline) {
+        const alive = [...children].map((c) => names.get(c)).join(', ')
+        throw new Error(`${reply[1]} processes subscribed to ${topic}, not ${count} (running: ${alive})`)
+      }
       await new Promise((r) => setTimeout(r, 20))
     }
   } finally {
@@ -164,24 +178,25 @@ afterAll(async () => {
   if (available) await dropNamespace(namespace)
 })
 
-describe.skipIf(!available)('three sample apps of different frameworks on one Redis', () => {
+describe.skipIf(!available)('the four sample apps, each in its own process, on one Redis', () => {
   it('act as one hub: fan-out everywhere in order, resume on another process after a SIGKILL, ids never reused', async () => {
-    const [express, hono, h3] = await Promise.all([
+    const [express, hono, h3, koa] = await Promise.all([
       startApp('express-app'),
       startApp('hono-app'),
       startApp('h3-app'),
+      startApp('koa-app'),
     ])
-    const apps = [express, hono, h3]
+    const apps = [express, hono, h3, koa]
     const streams = await Promise.all(
       apps.flatMap((app) => [new Stream(app).open(['proof']), new Stream(app).open(['proof'])]),
     )
-    await subscribedProcesses('proof', 3)
+    await subscribedProcesses('proof', 4)
 
     // Publish on every process in turn: every subscriber on every process gets each event once, in order.
     const sent: [string, string][] = []
     for (let i = 0; i < 30; i++) {
       const data = `event ${i}`
-      sent.push([await publish(apps[i % 3]!, data), data])
+      sent.push([await publish(apps[i % apps.length]!, data), data])
     }
     await waitFor(() => streams.every((s) => s.events.length >= 30), 'every stream to get 30 events')
     await new Promise((r) => setTimeout(r, 100))
@@ -211,7 +226,7 @@ describe.skipIf(!available)('three sample apps of different frameworks on one Re
     const again = await startApp('express-app')
     const fresh = new Stream(again)
     await fresh.open(['proof'])
-    await subscribedProcesses('proof', 3)
+    await subscribedProcesses('proof', 4)
     const next = await publish(again, 'after restart')
     expect([...ids, ...missed.map(([id]) => id)]).not.toContain(next)
     expect(epoch(next)).toBe(epoch(ids[0]!))
@@ -219,5 +234,6 @@ describe.skipIf(!available)('three sample apps of different frameworks on one Re
     await waitFor(() => resumed.events.length === 11 && fresh.events.length === 1, 'the new event everywhere')
     expect(resumed.events.at(-1)!.id).toBe(next)
     for (const s of [...streams.slice(2), resumed, fresh]) s.close()
+    expect(crashes).toEqual([])
   }, 60_000)
 })
