@@ -338,6 +338,10 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     async replay(topics, lastEventId): Promise<BrokerReplay> {
       const parsed = parseId(lastEventId)
       if (!parsed) return { kind: 'reset', reason: 'unknown-id' }
+      // A topic first watched for this subscriber: read its history only once Redis acknowledged the
+      // SUBSCRIBE, so each event is either in what is read or arrives live (the hub joins the two).
+      const pending = topics.map((t) => acks.get(t)).filter((p) => p !== undefined)
+      if (pending.length > 0) await Promise.all(pending)
       if (down || !cmd.isReady) return { kind: 'reset', reason: 'outage' }
       const args: string[] = [keys.meta, keys.clock]
       for (const t of topics) args.push(keys.stream(t))

@@ -1,12 +1,10 @@
 // A hub on the Redis broker through an outage, over real HTTP streams: Redis (its own redis-server on
 // another loopback port) is killed mid-stream and started again.
-import { createServer, type IncomingMessage, request, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createHub, HeraldBrokerError, type Hub, type HubOptions, publishFromBody } from '@herald/sse-core'
-import { serveNode } from '@herald/sse-core/node'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRedisBroker } from '../src/broker.js'
 import { hasRedisServer, OwnRedis } from '../src/test-utils/redis-server.js'
+import { type Cleanup, serve as serveOn, stream as streamOn, until } from './http.js'
 
 const runnable = hasRedisServer()
 if (!runnable) {
@@ -15,57 +13,12 @@ if (!runnable) {
   console.warn('Skipping the hub outage test: redis-server is not installed')
 }
 
-const cleanup: (() => Promise<unknown> | unknown)[] = []
+const cleanup: Cleanup = []
+const serve = (hub: Hub) => serveOn(hub, cleanup)
+const stream = (url: string, lastEventId?: string) => streamOn(url, cleanup, lastEventId)
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
-
-function serve(hub: Hub): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    const info = {
-      url: req.url ?? '/',
-      lastEventId: req.headers['last-event-id'] as string | undefined,
-      remoteAddress: req.socket.remoteAddress,
-    }
-    serveNode(hub, {}, req, info, res).catch(() => res.destroy())
-  })
-  cleanup.push(
-    () => new Promise((r) => server.close(r)),
-    () => server.closeAllConnections(),
-  )
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-    ),
-  )
-}
-
-/** The raw text of a stream, as it arrives. */
-function stream(url: string, lastEventId?: string): Promise<{ text: () => string; status: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: lastEventId ? { 'last-event-id': lastEventId } : {} })
-    req.on('error', reject)
-    req.on('response', (res: IncomingMessage) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        text += chunk
-      })
-      res.on('error', () => {})
-      cleanup.push(() => res.destroy())
-      resolve({ text: () => text, status: res.statusCode ?? 0 })
-    })
-    req.end()
-  })
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 async function hubOn(redis: OwnRedis, warnings: string[], options: HubOptions = {}) {
   const broker = createRedisBroker({
