@@ -87,6 +87,7 @@ async function screenshot(ctx: CaseContext, page: Page, name: string): Promise<v
 /** Check 10, black-box part: the page's EventSource receives published events. */
 export const browserReceive: ConformanceCase = {
   id: 'browser.receive',
+  profile: 'herald-app',
   title: `Chromium opens the page and its EventSource receives what /publish sends to "${PAGE_TOPIC}"`,
   needs: ['browser', 'publish'],
   protocols: ['http1'],
@@ -118,9 +119,107 @@ export const browserReceive: ConformanceCase = {
   },
 }
 
+/**
+ * Check 10 for any server: Chromium's own EventSource, opened by the check in a document of the server's
+ * origin (whatever `/` answers, even a 404), receives published events, a named one included.
+ */
+export const browserEventSource: ConformanceCase = {
+  id: 'browser.eventsource',
+  profile: 'sse',
+  title: "Chromium's EventSource receives published events, named ones included",
+  needs: ['browser', 'publish'],
+  protocols: ['http1'],
+  async run(ctx) {
+    const server = await ctx.server()
+    if (Object.keys(server.eventsHeaders).length > 0)
+      ctx.skip("the events route needs headers (--header), which a browser's EventSource cannot send")
+    const browser = await ctx.browser()
+    const page = await browser.newPage()
+    ctx.defer(() => page.close())
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    // A blank document of the stream's origin (so the EventSource needs no CORS), served by the browser
+    // itself: whatever the server answers at some path may carry a CSP that forbids connecting.
+    const blank = new URL(`/__conformance-blank-${process.pid}`, server.eventsUrl).href
+    await page.route(blank, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'text/html',
+        body: '<!doctype html><title>conformance</title>',
+      }),
+    )
+    await page.goto(blank)
+    const topic = ctx.topic('browser')
+    const url = new URL(server.eventsUrl)
+    url.searchParams.append('topic', topic)
+    await page.evaluate(
+      ({ href, named }) => {
+        const log = { opens: 0, errors: 0, messages: [] as { type: string; data: string }[] }
+        ;(window as unknown as { __heraldEs: typeof log }).__heraldEs = log
+        const source = new EventSource(href)
+        source.onopen = () => log.opens++
+        source.onerror = () => log.errors++
+        source.onmessage = (e) => log.messages.push({ type: 'message', data: e.data })
+        source.addEventListener(named, (e) =>
+          log.messages.push({ type: named, data: (e as MessageEvent).data }),
+        )
+      },
+      { href: url.href, named: 'named-event' },
+    )
+    const read = () =>
+      page.evaluate(
+        () =>
+          (
+            window as unknown as {
+              __heraldEs: { opens: number; errors: number; messages: { type: string; data: string }[] }
+            }
+          ).__heraldEs,
+      )
+    const poll = async (what: string, check: (log: Awaited<ReturnType<typeof read>>) => boolean) => {
+      const deadline = performance.now() + 3000
+      for (;;) {
+        const log = await read()
+        if (check(log)) return log
+        if (performance.now() > deadline) {
+          throw new Error(
+            `timed out after 3000 ms waiting for ${what}: the EventSource opened ${log.opens} time(s), ` +
+              `${log.errors} error event(s), ${log.messages.length} message(s)`,
+          )
+        }
+        await sleep(25)
+      }
+    }
+    await poll('the EventSource to open', (log) => log.opens >= 1)
+    const marker = `browser-eventsource ${process.pid}`
+    const sent = [
+      { type: 'message', data: `${marker} 1` },
+      { type: 'named-event', data: `${marker} 2` },
+      { type: 'message', data: `${marker} 3\nline two` },
+    ]
+    for (const e of sent) {
+      await ctx.publish(
+        server,
+        topic,
+        e.type === 'message' ? { data: e.data } : { event: e.type, data: e.data },
+      )
+    }
+    const log = await poll(`${sent.length} events`, (l) => l.messages.length >= sent.length)
+    const got = log.messages.slice(-sent.length)
+    const problems = sent.flatMap((e, i) =>
+      got[i]?.type === e.type && got[i]?.data === e.data
+        ? []
+        : [
+            `event ${i + 1}: the EventSource got ${got[i]?.type} ${JSON.stringify(got[i]?.data)}, expected ${e.type} ${JSON.stringify(e.data)}`,
+          ],
+    )
+    assertNone([...problems, ...pageErrors.map((e) => `page error: ${e}`)])
+  },
+}
+
 /** Check 10: the page resumes after a server restart on the same port, nothing lost or doubled. */
 export const browserResume: ConformanceCase = {
   id: 'browser.resume',
+  profile: 'herald-app',
   title: 'Chromium receives events on the page and resumes after a restart with none lost or doubled',
   needs: ['browser', 'hub'],
   protocols: ['http1'],

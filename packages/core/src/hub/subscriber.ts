@@ -112,10 +112,6 @@ export class Subscriber implements Subscription, SinkOwner {
     return this.closedPromise
   }
 
-  get isClosed(): boolean {
-    return this.state === State.Closed
-  }
-
   /** Queues a live event (the hot path: no allocation beyond the queue slot). */
   offer(entry: QueueEntry): void {
     if (entry.seq <= this.lastSeq) return

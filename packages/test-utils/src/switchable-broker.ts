@@ -1,9 +1,9 @@
 // A broker that can be taken down and brought back, for the hub's outage paths. It wraps the real
 // memory broker and behaves as a remote one: publish and replay answer asynchronously, and while it is
 // down they fail with HeraldBrokerError, as a broker that lost its server does.
-import { createMemoryBroker, type MemoryBrokerOptions } from '../broker/memory.js'
-import type { Broker, BrokerListener } from '../broker/types.js'
-import { HeraldBrokerError } from '../errors.js'
+
+import type { Broker, BrokerListener } from '@herald/sse-core'
+import { createMemoryBroker, HeraldBrokerError, type MemoryBrokerOptions } from '@herald/sse-core'
 
 export interface SwitchableBroker extends Broker {
   /** Takes the broker down: the hub hears `outage(error)`. */
@@ -13,8 +13,14 @@ export interface SwitchableBroker extends Broker {
   readonly watched: ReadonlySet<string>
 }
 
-export function createSwitchableBroker(options: MemoryBrokerOptions = {}): SwitchableBroker {
-  const inner = createMemoryBroker(options)
+export interface SwitchableBrokerOptions extends MemoryBrokerOptions {
+  /** How long a replay takes to answer (a remote round trip). Default: one microtask. */
+  replayDelayMs?: number
+}
+
+export function createSwitchableBroker(options: SwitchableBrokerOptions = {}): SwitchableBroker {
+  const { replayDelayMs, ...memory } = options
+  const inner = createMemoryBroker(memory)
   const watched = new Set<string>()
   let listener: BrokerListener | undefined
   let failure: HeraldBrokerError | undefined
@@ -32,7 +38,8 @@ export function createSwitchableBroker(options: MemoryBrokerOptions = {}): Switc
     watch: (topic) => watched.add(topic),
     unwatch: (topic) => watched.delete(topic),
     async replay(topics, lastEventId) {
-      await Promise.resolve()
+      if (replayDelayMs === undefined) await Promise.resolve()
+      else await new Promise((resolve) => setTimeout(resolve, replayDelayMs))
       if (failure) return { kind: 'reset', reason: 'outage' }
       return inner.replay(topics, lastEventId)
     },
