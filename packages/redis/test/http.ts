@@ -51,9 +51,17 @@ export function stream(
   })
 }
 
-export async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+/** Waits until `check()` holds, running `step` (when given) before each check. */
+export async function until(
+  check: () => boolean,
+  what: string,
+  ms = 10_000,
+  step?: () => Promise<unknown>,
+): Promise<void> {
   const deadline = Date.now() + ms
-  while (!check()) {
+  for (;;) {
+    if (step) await step()
+    if (check()) return
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
   }

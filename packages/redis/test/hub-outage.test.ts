@@ -67,7 +67,16 @@ describe.skipIf(!runnable)('a hub on Redis through an outage', () => {
 
     await redis.start()
     await until(() => live.text().includes('event: gap'), 'the gap event after the outage')
-    const after = await other.hub.publish('f', { data: 'after the outage' })
+    // The other process's broker reconnects on its own schedule: publish once it is back.
+    let after = ''
+    await until(
+      () => after !== '',
+      'the other broker back',
+      10_000,
+      async () => {
+        after = await other.hub.publish('f', { data: 'after the outage' }).catch(() => '')
+      },
+    )
     await until(
       () => live.text().includes(`id: ${after}\ndata: after the outage\n\n`),
       'fan-out after the outage',
