@@ -33,7 +33,7 @@ export interface RunConformanceOptions {
  *
  * @example
  * import { runConformance } from '@herald/sse-conformance'
- * import { start } from '../src/app.ts'
+ * import { start } from '../src/server.js'
  * runConformance({ name: 'express-app', start })
  */
 export function runConformance(target: ConformanceTarget, options: RunConformanceOptions = {}): void {

@@ -16,27 +16,54 @@ export interface SwitchableBroker extends Broker {
 export interface SwitchableBrokerOptions extends MemoryBrokerOptions {
   /** How long a replay takes to answer (a remote round trip). Default: one microtask. */
   replayDelayMs?: number
+  /**
+   * How long watching a topic takes to be confirmed, as a remote subscription does. Until then, live
+   * entries of that topic do not reach this process (they are in history only). Default: at once.
+   */
+  watchDelayMs?: number
 }
 
 export function createSwitchableBroker(options: SwitchableBrokerOptions = {}): SwitchableBroker {
-  const { replayDelayMs, ...memory } = options
+  const { replayDelayMs, watchDelayMs, ...memory } = options
   const inner = createMemoryBroker(memory)
   const watched = new Set<string>()
+  /** Topics whose watch is confirmed: only their entries are delivered live. */
+  const live = new Set<string>()
   let listener: BrokerListener | undefined
   let failure: HeraldBrokerError | undefined
   return {
     watched,
     attach(l) {
       listener = l
-      inner.attach(l)
+      inner.attach({
+        ...l,
+        deliver: (entry) => {
+          if (entry.topics.some((t) => live.has(t))) l.deliver(entry)
+        },
+      })
     },
     async publish(event) {
       await Promise.resolve()
       if (failure) throw failure
       return inner.publish(event)
     },
-    watch: (topic) => watched.add(topic),
-    unwatch: (topic) => watched.delete(topic),
+    watch(topic) {
+      watched.add(topic)
+      if (watchDelayMs === undefined) {
+        live.add(topic)
+        return
+      }
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          if (watched.has(topic)) live.add(topic)
+          resolve()
+        }, watchDelayMs),
+      )
+    },
+    unwatch(topic) {
+      watched.delete(topic)
+      live.delete(topic)
+    },
     async replay(topics, lastEventId) {
       if (replayDelayMs === undefined) await Promise.resolve()
       else await new Promise((resolve) => setTimeout(resolve, replayDelayMs))

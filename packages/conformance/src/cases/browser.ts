@@ -6,7 +6,7 @@ import type { Hub, Subscription } from '@herald/sse-core'
 import type { Page } from 'playwright-core'
 import { waitUntil } from '../sse.js'
 import type { CaseContext, ConformanceCase } from '../target.js'
-import { assertNone, sleep } from './util.js'
+import { assertNone, firstDifference, sleep } from './util.js'
 
 /** The topic the sample page subscribes to. */
 export const PAGE_TOPIC = 'demo'
@@ -181,16 +181,23 @@ export const browserEventSource: ConformanceCase = {
         const log = await read()
         if (check(log)) return log
         if (performance.now() > deadline) {
+          // What to do depends on how far it got: no open, an open that failed, or events that never came.
+          const hint =
+            log.opens === 0 && log.errors === 0
+              ? 'the response head never came; send the headers when the stream starts'
+              : log.opens === 0
+                ? 'the browser refused the response (status or Content-Type); answer 200 text/event-stream'
+                : 'the events never reached the page; something holds them (a compressor without no-transform or a flush, or a proxy)'
           throw new Error(
             `timed out after 3000 ms waiting for ${what}: the EventSource opened ${log.opens} time(s), ` +
-              `${log.errors} error event(s), ${log.messages.length} message(s)`,
+              `${log.errors} error event(s), ${log.messages.length} message(s): ${hint}`,
           )
         }
         await sleep(25)
       }
     }
     await poll('the EventSource to open', (log) => log.opens >= 1)
-    const marker = `browser-eventsource ${process.pid}`
+    const marker = 'browser-eventsource' // the topic is the check's own
     const sent = [
       { type: 'message', data: `${marker} 1` },
       { type: 'named-event', data: `${marker} 2` },
@@ -205,13 +212,15 @@ export const browserEventSource: ConformanceCase = {
     }
     const log = await poll(`${sent.length} events`, (l) => l.messages.length >= sent.length)
     const got = log.messages.slice(-sent.length)
-    const problems = sent.flatMap((e, i) =>
-      got[i]?.type === e.type && got[i]?.data === e.data
-        ? []
-        : [
-            `event ${i + 1}: the EventSource got ${got[i]?.type} ${JSON.stringify(got[i]?.data)}, expected ${e.type} ${JSON.stringify(e.data)}`,
-          ],
-    )
+    const problems = sent.flatMap((e, i) => {
+      const g = got[i]
+      if (g?.type === e.type && g?.data === e.data) return []
+      if (g?.type !== e.type)
+        return [`event ${i + 1}: the EventSource dispatched ${g?.type}, expected ${e.type}`]
+      return [
+        `event ${i + 1}: the EventSource got data that differs (${firstDifference(g.data, e.data)}): the server changes the data; send it as is`,
+      ]
+    })
     assertNone([...problems, ...pageErrors.map((e) => `page error: ${e}`)])
   },
 }
