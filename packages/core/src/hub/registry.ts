@@ -43,12 +43,12 @@ export class SubscriberRegistry {
   /** Settles once the broker confirmed it watches every one of `topics`; undefined when it already does. */
   whenWatched(topics: readonly string[]): Promise<unknown> | undefined {
     if (this.pending.size === 0) return undefined
-    let waits: Promise<void>[] | undefined
+    const waits: Promise<void>[] = []
     for (const topic of topics) {
       const p = this.pending.get(topic)
-      if (p) (waits ??= []).push(p)
+      if (p) waits.push(p)
     }
-    return waits && Promise.all(waits)
+    return waits.length === 0 ? undefined : Promise.all(waits)
   }
 
   /** Subscribers counted for `clientKey`. */
