@@ -9,6 +9,7 @@ export {
 export { admitStream } from './http/admit.js'
 export { SSE_HEADERS } from './http/headers.js'
 export { readLastEventId } from './http/last-event-id.js'
+export type { StreamDeadline } from './http/lifetime.js'
 export { type PublishOutcome, publishFromBody } from './http/publish-body.js'
 export {
   checkBearer,
@@ -27,6 +28,7 @@ export { createWebSink, type WebSink, type WebSinkOptions } from './sink/web.js'
 export type {
   Admission,
   AdmissionRefusal,
+  AuthorizeGrant,
   AuthorizeRefusal,
   AuthorizeRequest,
   AuthorizeVerdict,

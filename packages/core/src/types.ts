@@ -1,5 +1,6 @@
 // The contract between the core, the adapters and the stores. Implementations live beside it:
 // sink/ (node and web sinks), hub/ (topics, fan-out, history, heartbeat, policies), http/ (request admission).
+import type { StreamDeadline } from './http/lifetime.js'
 import type { SseMessage } from './protocol/encode.js'
 
 /**
@@ -228,6 +229,8 @@ export type Admission =
       clientKey?: string
       /** The response headers: the SSE set plus `StreamOptions.headers`. */
       headers: Record<string, string>
+      /** When the stream must end (`maxLifetimeMs`, or the grant's `expiresAt`), if ever. */
+      deadline?: StreamDeadline
     }
   | { ok: false; status: number; headers: Record<string, string>; body: string }
 
@@ -244,10 +247,20 @@ export interface AuthorizeRequest {
 }
 
 /**
- * What `authorize` answers: `true` (admit), `false` (403), a refusal (401 or 403 with a reason), or
- * `{ topics }`: admit on that subset of the requested topics only (an empty subset is 403).
+ * An admission with conditions: `topics` narrows the stream to that subset of the requested topics (an
+ * empty subset is 403); `expiresAt` (a `Date` or milliseconds since the Unix epoch, e.g. a token's `exp`
+ * times 1000) ends the stream at that moment with the `expiredEvent`, and refuses with 401 if it has passed.
  */
-export type AuthorizeVerdict = boolean | AuthorizeRefusal | { topics: readonly string[] }
+export interface AuthorizeGrant {
+  topics?: readonly string[]
+  expiresAt?: Date | number
+}
+
+/**
+ * What `authorize` answers: `true` (admit), `false` (403), a refusal (401 or 403 with a reason), or a grant
+ * (`{ topics }`, `{ expiresAt }` or both).
+ */
+export type AuthorizeVerdict = boolean | AuthorizeRefusal | AuthorizeGrant
 
 /**
  * What every adapter accepts: how to read topics, authorization and the client key from its request.
@@ -265,6 +278,24 @@ export interface StreamOptions<Req> {
   clientKey?: (req: Req) => string | undefined
   /** Extra response headers (CORS and the like). The SSE headers cannot be overridden. */
   headers?: Record<string, string>
+  /**
+   * Ends every stream after at most this many milliseconds with a `retry:` hint (`lifetimeRetryMs`), so
+   * clients reconnect and resume with Last-Event-ID. Bounds how long a connection keeps old credentials
+   * and lets a deploy drain. Default: no limit.
+   */
+  maxLifetimeMs?: number
+  /**
+   * Each stream's lifetime is `maxLifetimeMs` shortened at random by up to this fraction, so streams
+   * opened together (after a deploy, say) do not all reconnect together. From 0 up to 1; default 0.2.
+   */
+  lifetimeJitter?: number
+  /** The `retry:` hint (ms) a stream gets when its lifetime ends. Default 1000. */
+  lifetimeRetryMs?: number
+  /**
+   * The event (empty data) a stream gets when the `expiresAt` of its `authorize` grant passes, just
+   * before it ends. Default `expired`.
+   */
+  expiredEvent?: string
 }
 
 /** What an adapter extracts from its framework's request, framework-free. */

@@ -1,8 +1,16 @@
 import { HeraldConfigError } from '../errors.js'
 import { topicProblem } from '../hub/topics.js'
-import type { Admission, AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
+import type {
+  Admission,
+  AuthorizeRefusal,
+  AuthorizeVerdict,
+  Hub,
+  RequestInfo,
+  StreamOptions,
+} from '../types.js'
 import { SSE_HEADERS } from './headers.js'
 import { readLastEventId } from './last-event-id.js'
+import { resolveLifetime, streamDeadline } from './lifetime.js'
 import { parseRequestUrl } from './request-url.js'
 
 function refuse(
@@ -25,18 +33,41 @@ function lowerCase(headers: Record<string, string> | undefined): Record<string, 
   return out
 }
 
-/** The topics `verdict` narrows `requested` to, or why not: a refusal (status and reason), or true. */
+/** The expiry of a grant, in milliseconds since the Unix epoch. */
+function readExpiry(value: unknown): number {
+  const at = value instanceof Date ? value.getTime() : value
+  if (typeof at !== 'number' || !Number.isFinite(at)) {
+    throw new HeraldConfigError(
+      'authorize',
+      `{ expiresAt } must be a valid Date or milliseconds since the Unix epoch, got ${String(value)}`,
+    )
+  }
+  return at
+}
+
+/**
+ * The topics `verdict` narrows `requested` to and when the grant expires, or why not: a refusal (status
+ * and reason), or true.
+ */
 function readVerdict(
   verdict: AuthorizeVerdict,
   requested: readonly string[],
-): { topics: string[] } | { status: 401 | 403; reason: string } | true {
+): { topics?: string[]; expiresAt?: number } | { status: 401 | 403; reason: string } | true {
   if (verdict === true || verdict === undefined || verdict === null) return true
   if (verdict === false) return { status: 403, reason: 'Forbidden' }
   if (typeof verdict !== 'object') {
     throw new HeraldConfigError(
       'authorize',
-      `must return a boolean, { status: 401 | 403, reason? } or { topics }, got ${typeof verdict}`,
+      `must return a boolean, { status: 401 | 403, reason? } or { topics?, expiresAt? }, got ${typeof verdict}`,
     )
+  }
+  if ('expiresAt' in verdict && verdict.expiresAt !== undefined) {
+    const expiresAt = readExpiry(verdict.expiresAt)
+    // Credentials that have already run out are not credentials.
+    if (expiresAt <= Date.now()) return { status: 401, reason: 'Unauthorized: the credentials have expired' }
+    if (!('topics' in verdict) || verdict.topics === undefined) return { expiresAt }
+    const narrowed = readVerdict({ topics: verdict.topics }, requested)
+    return narrowed === true || 'status' in narrowed ? narrowed : { ...narrowed, expiresAt }
   }
   if ('topics' in verdict) {
     const allowed = verdict.topics
@@ -54,8 +85,10 @@ function readVerdict(
       return { status: 403, reason: 'Forbidden: none of the requested topics is allowed' }
     return { topics: [...new Set<string>(allowed)] }
   }
-  const status = verdict.status === 401 ? 401 : 403
-  return { status, reason: verdict.reason ?? (status === 401 ? 'Unauthorized' : 'Forbidden') }
+  if (!('status' in verdict) && 'expiresAt' in verdict) return true
+  const refusal = verdict as AuthorizeRefusal
+  const status = refusal.status === 401 ? 401 : 403
+  return { status, reason: refusal.reason ?? (status === 401 ? 'Unauthorized' : 'Forbidden') }
 }
 
 /**
@@ -93,12 +126,16 @@ export async function admitStream<Req>(
     )
   }
   const lastEventId = readLastEventId(info, url)
+  // Checked before `authorize` runs: a bad option is a configuration error on every request.
+  resolveLifetime(options)
+  let expiresAt: number | undefined
   if (options.authorize) {
     const request = lastEventId === undefined ? { topics } : { topics, lastEventId }
     const verdict = readVerdict(await options.authorize(req, request), topics)
     if (verdict !== true) {
       if ('status' in verdict) return refuse(verdict.status, verdict.reason, options.headers)
-      topics = verdict.topics
+      if (verdict.topics) topics = verdict.topics
+      expiresAt = verdict.expiresAt
     }
   }
   const clientKey = options.clientKey ? options.clientKey(req) : info.remoteAddress
@@ -108,5 +145,7 @@ export async function admitStream<Req>(
   const admission: Admission = { ok: true, topics, headers }
   if (lastEventId !== undefined) admission.lastEventId = lastEventId
   if (clientKey !== undefined) admission.clientKey = clientKey
+  const deadline = streamDeadline(options, expiresAt)
+  if (deadline) admission.deadline = deadline
   return admission
 }

@@ -1,8 +1,9 @@
 import { HeraldClosedError, HeraldLimitError } from '../errors.js'
 import { encodeComment } from '../protocol/encode.js'
 import { createWebSink } from '../sink/web.js'
-import type { Hub, RequestInfo, StreamOptions } from '../types.js'
+import type { Hub, RequestInfo, StreamOptions, Subscription } from '../types.js'
 import { admitStream } from './admit.js'
+import { endAtDeadline } from './lifetime.js'
 
 const OPENING = encodeComment('ok')
 
@@ -28,8 +29,9 @@ export async function serveWeb<Req>(
     return new Response(null, { status: 200, headers: admission.headers })
   }
   const { sink, stream } = createWebSink()
+  let subscription: Subscription
   try {
-    hub.subscribe({
+    subscription = hub.subscribe({
       sink,
       topics: admission.topics,
       lastEventId: admission.lastEventId,
@@ -52,6 +54,7 @@ export async function serveWeb<Req>(
   }
   // Some servers (srvx) send headers only with the first chunk: give them one now.
   if (sink.written === 0) sink.write(OPENING)
+  if (admission.deadline) endAtDeadline(subscription, sink, admission.deadline, options)
   const { signal } = init
   if (signal) {
     if (signal.aborted) sink.abort()

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { HeraldClosedError, HeraldLimitError } from '../errors.js'
 import { admitStream } from '../http/admit.js'
+import { endAtDeadline } from '../http/lifetime.js'
 import type { Hub, RequestInfo, StreamOptions, Subscription } from '../types.js'
 import { createNodeSink, type NodeResponse } from './sink.js'
 
@@ -49,12 +50,14 @@ export async function serveNode<Req>(
   }
   const sink = createNodeSink(res, admission.headers)
   try {
-    return hub.subscribe({
+    const subscription = hub.subscribe({
       sink,
       topics: admission.topics,
       lastEventId: admission.lastEventId,
       clientKey: admission.clientKey,
     })
+    if (admission.deadline) endAtDeadline(subscription, sink, admission.deadline, options)
+    return subscription
   } catch (error) {
     if (error instanceof HeraldLimitError || error instanceof HeraldClosedError) {
       sink.end()
