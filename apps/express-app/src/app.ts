@@ -70,8 +70,11 @@ export function buildApp(hub: Hub, secrets: Secrets): Express {
     // strict: false lets any JSON through, so a non-object gets publishFromBody's reason, not "invalid JSON".
     express.json({ strict: false, limit: '64kb' }),
     async (req, res) => {
-      const { status, body } = await publishFromBody(hub, req.body)
-      res.status(status).json(body)
+      const { status, body, headers } = await publishFromBody(hub, req.body)
+      res
+        .status(status)
+        .set(headers ?? {})
+        .json(body)
     },
   )
 

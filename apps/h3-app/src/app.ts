@@ -83,6 +83,7 @@ export function buildApp(hub: Hub, secrets: Secrets): H3 {
     // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503.
     const outcome = await publishFromBody(hub, body)
     event.res.status = outcome.status
+    for (const [name, value] of Object.entries(outcome.headers ?? {})) event.res.headers.set(name, value)
     return outcome.body
   })
   return app

@@ -79,8 +79,8 @@ export function buildApp(hub: Hub, secrets: Secrets): Hono {
         return c.json({ error: `body is not valid JSON: ${(error as Error).message}` }, 400)
       }
       // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503.
-      const { status, body: answer } = await publishFromBody(hub, body)
-      return c.json(answer, status as ContentfulStatusCode)
+      const { status, body: answer, headers } = await publishFromBody(hub, body)
+      return c.json(answer, status as ContentfulStatusCode, headers)
     },
   )
   return app

@@ -89,6 +89,7 @@ export function buildApp(hub: Hub, secrets: Secrets): Koa {
     }
     const outcome = await publishFromBody(hub, body)
     ctx.status = outcome.status
+    if (outcome.headers) ctx.set(outcome.headers)
     ctx.body = outcome.body
   })
 
