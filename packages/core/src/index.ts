@@ -33,6 +33,12 @@ export {
 export { parseRequestUrl } from './http/request-url.js'
 export { serveWeb } from './http/serve-web.js'
 export { createHub } from './hub/hub.js'
+export {
+  type HeraldLogger,
+  type HubObserver,
+  observeHub,
+  type RefusalReason,
+} from './hub/observe.js'
 export { MAX_TOPIC_LENGTH } from './hub/topics.js'
 export { encodeComment, encodeEvent, encodeEventText, type SseMessage } from './protocol/index.js'
 export { createWebSink, type WebSink, type WebSinkOptions } from './sink/web.js'

@@ -3,6 +3,7 @@
 // http/ (request admission).
 import type { Broker } from './broker/types.js'
 import type { StreamDeadline } from './http/lifetime.js'
+import type { HeraldLogger } from './hub/observe.js'
 import type { SseMessage } from './protocol/encode.js'
 
 /**
@@ -113,6 +114,12 @@ export interface HubOptions {
    * (the subscriber then gets a reset). Default: rethrown asynchronously, like an unhandled error.
    */
   onError?(error: unknown): void
+  /**
+   * A pino-compatible logger (`info(fields, message)` and `error`, `warn`, `debug`). Off by default. `info`
+   * is one line per stream, when it ends (reason, duration, frames, bytes); `debug` adds the connect and the
+   * replay; `warn` marks slow consumers, drain timeouts and limit refusals; `error` a broker outage.
+   */
+  logger?: HeraldLogger
 }
 
 export interface SubscribeOptions {

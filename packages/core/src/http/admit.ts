@@ -1,4 +1,5 @@
 import { HeraldConfigError } from '../errors.js'
+import { reportRefusal } from '../hub/observe.js'
 import { topicProblem } from '../hub/topics.js'
 import type {
   Admission,
@@ -25,6 +26,18 @@ function refuse(
   headers['x-content-type-options'] = 'nosniff'
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds)
   return { ok: false, status, headers, body }
+}
+
+/** A refusal decided here (400, 401, 403), also told to the hub's observers and logger. */
+function refuseLogged(
+  hub: Hub,
+  status: number,
+  body: string,
+  extra: Record<string, string> | undefined,
+): Admission {
+  const reason = status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'bad-request'
+  reportRefusal(hub, reason, { status, detail: body })
+  return refuse(status, body, extra)
 }
 
 function lowerCase(headers: Record<string, string> | undefined): Record<string, string> {
@@ -107,19 +120,20 @@ export async function admitStream<Req>(
   info: RequestInfo,
 ): Promise<Admission> {
   const url = parseRequestUrl(info.url)
-  if (!url) return refuse(400, 'Bad request: the request URL cannot be parsed', options.headers)
+  if (!url) return refuseLogged(hub, 400, 'Bad request: the request URL cannot be parsed', options.headers)
   const requested = options.topics ? await options.topics(req) : url.searchParams.getAll('topic')
   if (!Array.isArray(requested) || requested.length === 0) {
-    return refuse(400, 'Missing topic: pass at least one ?topic=', options.headers)
+    return refuseLogged(hub, 400, 'Missing topic: pass at least one ?topic=', options.headers)
   }
   const { rules } = hub
   for (const topic of requested) {
     const problem = topicProblem(topic, rules)
-    if (problem) return refuse(400, `Invalid topic: ${problem}`, options.headers)
+    if (problem) return refuseLogged(hub, 400, `Invalid topic: ${problem}`, options.headers)
   }
   let topics = [...new Set<string>(requested)]
   if (topics.length > rules.maxTopicsPerStream) {
-    return refuse(
+    return refuseLogged(
+      hub,
       400,
       `Too many topics: at most ${rules.maxTopicsPerStream} per stream, got ${topics.length}`,
       options.headers,
@@ -133,7 +147,7 @@ export async function admitStream<Req>(
     const request = lastEventId === undefined ? { topics } : { topics, lastEventId }
     const verdict = readVerdict(await options.authorize(req, request), topics)
     if (verdict !== true) {
-      if ('status' in verdict) return refuse(verdict.status, verdict.reason, options.headers)
+      if ('status' in verdict) return refuseLogged(hub, verdict.status, verdict.reason, options.headers)
       if (verdict.topics) topics = verdict.topics
       expiresAt = verdict.expiresAt
     }
