@@ -23,7 +23,7 @@ export { admitStream } from './http/admit.js'
 export { SSE_HEADERS } from './http/headers.js'
 export { readLastEventId } from './http/last-event-id.js'
 export type { StreamDeadline } from './http/lifetime.js'
-export { type PublishOutcome, publishFromBody } from './http/publish-body.js'
+export { type PublishOutcome, type PublishStatus, publishFromBody } from './http/publish-body.js'
 export {
   checkBearer,
   createPublishGuard,

@@ -1,9 +1,12 @@
 import { HeraldBrokerError, HeraldClosedError, HeraldEncodingError, HeraldTopicError } from '../errors.js'
 import type { Hub } from '../types.js'
 
+/** The statuses `publishFromBody` and `createPublishGuard` answer with (literal, so frameworks need no cast). */
+export type PublishStatus = 200 | 400 | 401 | 403 | 415 | 503
+
 /** The outcome of `POST /publish`: the HTTP status, the JSON body and any headers to send. */
 export interface PublishOutcome {
-  status: number
+  status: PublishStatus
   body: { id: string } | { error: string }
   /** Response headers to set as well: `retry-after` on a 503 (hub closed, broker unavailable). */
   headers?: Record<string, string>
