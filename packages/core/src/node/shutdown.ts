@@ -11,11 +11,13 @@ export interface ShutdownOptions extends CloseOptions {
    * rather than reset. Default 100 ms.
    */
   quietMs?: number
-  /**
-   * The longest wait for that quiet moment and then for requests in progress; then connections are cut.
-   * Default 2000 ms. (HTTP/2 sessions opened before the call are not known here: close them yourself.)
-   */
+  /** The longest wait for that quiet moment and then for requests in progress; then connections are cut. Default 2000 ms. */
   graceMs?: number
+  /**
+   * HTTP/2 sessions the server had before the call (tracked from its `'session'` event): asked to finish
+   * (GOAWAY) when the server stops listening, destroyed after `graceMs`. Later ones are tracked here.
+   */
+  sessions?: Iterable<Http2Session>
 }
 
 type AnyServer = Server | Http2Server | Http2SecureServer
@@ -41,14 +43,14 @@ function duration(name: string, value: unknown, fallback: number): number {
  * )
  */
 export async function shutdown(server: AnyServer, hub: Hub, options: ShutdownOptions = {}): Promise<void> {
-  const { quietMs: quiet, graceMs: grace, ...closeOptions } = options
+  const { quietMs: quiet, graceMs: grace, sessions: known, ...closeOptions } = options
   const quietMs = duration('quietMs', quiet, 100)
   const graceMs = duration('graceMs', grace, 2000)
   let lastConnection = performance.now()
   const onConnection = () => {
     lastConnection = performance.now()
   }
-  const sessions = new Set<Http2Session>()
+  const sessions = new Set<Http2Session>(known)
   const onSession = (session: Http2Session) => {
     sessions.add(session)
     session.once('close', () => sessions.delete(session))
@@ -79,8 +81,7 @@ export async function shutdown(server: AnyServer, hub: Hub, options: ShutdownOpt
     if (done) return
     if ('closeAllConnections' in server) server.closeAllConnections()
     for (const session of sessions) session.destroy()
-    // HTTP/2 sessions opened before this call are the caller's to destroy: do not wait for them.
-    if ('closeAllConnections' in server) await closed
+    await closed
   } finally {
     server.off('connection', onConnection)
     server.off('session', onSession)

@@ -66,11 +66,11 @@ function stream(
 function probe(url: string): Promise<Probe> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false }, (res) => {
+      // A stream admitted just before the signal took effect stays open until the hub ends it: read it
+      // in the background, the answer is its status.
       res.resume()
-      const answer = { status: res.statusCode, retryAfter: res.headers['retry-after'] }
-      // A stream admitted before the signal took effect stays open until the hub ends it.
-      res.on('end', () => resolve(answer))
-      res.on('error', () => resolve(answer))
+      res.on('error', () => {})
+      resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] })
     })
     req.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }))
   })
@@ -152,9 +152,10 @@ export function describeShutdownUnderLoad(name: string, options: ShutdownUnderLo
 
     const signalledAt = performance.now()
     child.kill('SIGTERM')
-    // Latecomers, one after another on fresh connections, until the app no longer listens.
+    // Latecomers, one after another on fresh connections, while the app drains: until three got their
+    // 503, or the app no longer listens.
     const late: Probe[] = []
-    while (exitedAt === 0) {
+    while (exitedAt === 0 && late.filter((p) => p.status === 503).length < 3) {
       const answer = await probe(`${origin}/events?topic=late`)
       late.push(answer)
       if (answer.error !== undefined) break
