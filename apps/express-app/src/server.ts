@@ -2,6 +2,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { shutdown } from '@herald/sse-core/node'
 import { buildApp } from './app.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
@@ -47,12 +48,8 @@ export async function start({ port = 0, hub, ...given }: StartOptions = {}): Pro
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
     async close(options) {
-      // Streams never end on their own: end them through the hub, then drop keep-alive connections.
-      if (!hub.closed) await hub.close(options)
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+      // Streams end with the closing frames; requests meanwhile get 503 + Retry-After, not a reset.
+      await shutdown(server, hub, options)
     },
   }
 }

@@ -14,7 +14,7 @@ const shutdown = () => {
     return
   }
   stoppingSince = Date.now()
-  app.close({ retryMs: 1000 }).then(
+  app.close({ event: { event: 'shutdown', data: '' }, retryMs: 1000 }).then(
     () => process.exit(0),
     (error) => {
       console.error(error)

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { shutdown } from '@herald/sse-core/node'
 import { createAdaptorServer } from '@hono/node-server'
 import { buildApp } from './app.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
@@ -62,12 +63,8 @@ export async function start({
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
     async close(options) {
-      // Streams never end on their own: end them through the hub, then drop idle connections.
-      if (!hub.closed) await hub.close(options)
-      const closed = new Promise((resolve) => server.close(resolve))
-      if ('closeAllConnections' in server) server.closeAllConnections()
-      for (const session of sessions) session.close()
-      await closed
+      // Streams end with the closing frames; requests meanwhile get 503 + Retry-After, not a reset.
+      await shutdown(server, hub, { ...options, sessions })
     },
   }
 }

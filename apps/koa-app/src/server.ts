@@ -3,6 +3,7 @@ import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { shutdown } from '@herald/sse-core/node'
 import { buildApp } from './app.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
@@ -64,13 +65,8 @@ export async function start({
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
     async close(options) {
-      // Streams never end on their own: end them through the hub, then drop idle connections.
-      if (!hub.closed) await hub.close(options)
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        if ('closeAllConnections' in server) server.closeAllConnections()
-        for (const session of sessions) session.close()
-      })
+      // Streams end with the closing frames; requests meanwhile get 503 + Retry-After, not a reset.
+      await shutdown(server, hub, { ...options, sessions })
     },
   }
 }
