@@ -123,6 +123,13 @@ describe('registerHeraldMetrics', () => {
     expect(value(m, 'herald_frames_delivered_total')).toBe(11)
     const bytes = value(m, 'herald_delivered_bytes_total')
     expect(bytes).toBeGreaterThan(11 * 'data: n0\n\n'.length)
+    // Every frame written was timed, from publish to the write to its connection.
+    const latency = m.get('herald_delivery_latency_seconds')
+    expect(latency?.type).toBe('HISTOGRAM')
+    const histogram = latency!.metrics[0] as { count: string; sum: string; buckets: Record<string, string> }
+    expect(Number(histogram.count)).toBe(11)
+    expect(Number(histogram.buckets['+Inf'] ?? histogram.count)).toBe(11)
+    expect(Number(histogram.sum)).toBeGreaterThanOrEqual(0)
     expect(value(m, 'herald_history_events')).toBe(6)
     expect(value(m, 'herald_history_bytes')).toBeGreaterThan(0)
 
@@ -144,6 +151,11 @@ describe('registerHeraldMetrics', () => {
     m = await scrape(base)
     expect(value(m, 'herald_refusals_total', { reason: 'too-many-subscribers' })).toBe(1)
     expect(value(m, 'herald_refusals_total', { reason: 'client-limit' })).toBe(0)
+    const bad = await fetch(`${base}/events`)
+    expect(bad.status).toBe(400)
+    await bad.text()
+    m = await scrape(base)
+    expect(value(m, 'herald_refusals_total', { reason: 'bad-request' })).toBe(1)
 
     // A client stalls: it reads nothing while 1 MiB is published on its topic, and is cut for it.
     d.close()
@@ -188,6 +200,7 @@ describe('registerHeraldMetrics', () => {
     expect(() => registerHeraldMetrics(hub, { registry, topics: 'news' as never })).toThrow(/topics/)
     expect(() => registerHeraldMetrics(hub, { registry, labels: { topic: 'x' } })).toThrow(/labels\.topic/)
     expect(() => registerHeraldMetrics({} as Hub, { registry })).toThrow(/hub/)
+    expect(() => registerHeraldMetrics(hub, { registry, latencyBuckets: [1, 0.5] })).toThrow(/latencyBuckets/)
     const metrics = registerHeraldMetrics(hub, { registry })
     expect(registry.getMetricsAsArray()).toHaveLength(metrics.names.length)
     // The same names twice in one registry is a configuration mistake prom-client reports.

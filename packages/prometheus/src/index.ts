@@ -1,5 +1,18 @@
-import { HeraldConfigError, type Hub, type HubMetrics } from '@herald/sse-core'
-import { Counter, Gauge, register as globalRegistry, type Metric, type Registry } from 'prom-client'
+import {
+  HeraldConfigError,
+  type Hub,
+  type HubMetrics,
+  observeHub,
+  type RefusalReason,
+} from '@herald/sse-core'
+import {
+  Counter,
+  Gauge,
+  register as globalRegistry,
+  Histogram,
+  type Metric,
+  type Registry,
+} from 'prom-client'
 
 /** Options of `registerHeraldMetrics`. */
 export interface HeraldMetricsOptions {
@@ -14,6 +27,11 @@ export interface HeraldMetricsOptions {
   topics?: readonly string[]
   /** Labels put on every series (e.g. `{ instance: 'eu-1' }`), for several hubs in one registry. */
   labels?: Readonly<Record<string, string>>
+  /**
+   * Upper bounds (seconds) of `herald_delivery_latency_seconds`. Default 1 ms to 10 s. Observing costs a
+   * little per event per subscriber; `false` leaves the histogram out.
+   */
+  latencyBuckets?: readonly number[] | false
 }
 
 /** What `registerHeraldMetrics` registered; `unregister()` takes the metrics out of the registry again. */
@@ -87,6 +105,11 @@ const REFUSALS: ReadonlyArray<readonly [reason: string, field: keyof HubMetrics[
   ['closed', 'closed'],
 ]
 
+/** Refusals decided before the hub's limits (by `admitStream`), counted from the hub's observer. */
+const REQUEST_REFUSALS: readonly RefusalReason[] = ['bad-request', 'unauthorized', 'forbidden']
+
+const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
@@ -95,6 +118,7 @@ function checkOptions(options: HeraldMetricsOptions): {
   prefix: string
   topics: string[]
   labels: Record<string, string>
+  buckets: readonly number[] | false
 } {
   if (options === null || typeof options !== 'object') {
     throw new HeraldConfigError('options', 'must be an object')
@@ -127,7 +151,16 @@ function checkOptions(options: HeraldMetricsOptions): {
   if (typeof registry?.registerMetric !== 'function') {
     throw new HeraldConfigError('registry', 'must be a prom-client Registry')
   }
-  return { registry, prefix, topics: [...new Set(topics)], labels: { ...labels } }
+  const buckets = options.latencyBuckets ?? DEFAULT_BUCKETS
+  if (
+    buckets !== false &&
+    (!Array.isArray(buckets) ||
+      buckets.length === 0 ||
+      buckets.some((b, i) => typeof b !== 'number' || !(b > 0) || (i > 0 && b <= buckets[i - 1]!)))
+  ) {
+    throw new HeraldConfigError('latencyBuckets', 'must be false or increasing positive numbers of seconds')
+  }
+  return { registry, prefix, topics: [...new Set(topics)], labels: { ...labels }, buckets }
 }
 
 /**
@@ -148,7 +181,9 @@ export function registerHeraldMetrics(hub: Hub, options: HeraldMetricsOptions = 
   if (hub === null || typeof hub !== 'object' || typeof hub.metrics !== 'function') {
     throw new HeraldConfigError('hub', 'must be a hub made by createHub')
   }
-  const { registry, prefix, topics, labels } = checkOptions(options)
+  const { registry, prefix, topics, labels, buckets } = checkOptions(options)
+  const refusedHere: Record<string, number> = { 'bad-request': 0, unauthorized: 0, forbidden: 0 }
+  let detach: (() => void) | undefined
   const constant = Object.keys(labels)
   const names: string[] = []
   // One `hub.metrics()` per scrape, shared by every metric read in that scrape.
@@ -167,6 +202,8 @@ export function registerHeraldMetrics(hub: Hub, options: HeraldMetricsOptions = 
     names.push(name)
   }
   const unregister = () => {
+    detach?.()
+    detach = undefined
     for (const name of names.splice(0)) registry.removeSingleMetric(name)
   }
   try {
@@ -231,6 +268,7 @@ export function registerHeraldMetrics(hub: Hub, options: HeraldMetricsOptions = 
         collect() {
           const refused = read().refused
           this.reset()
+          for (const reason of REQUEST_REFUSALS) this.inc({ ...labels, reason }, refusedHere[reason] ?? 0)
           for (const [reason, field] of REFUSALS) this.inc({ ...labels, reason }, refused[field] ?? 0)
         },
       }),
@@ -259,5 +297,26 @@ export function registerHeraldMetrics(hub: Hub, options: HeraldMetricsOptions = 
         },
       }),
     )
+    let latency: ((seconds: number) => void) | undefined
+    if (buckets) {
+      const histogram = new Histogram({
+        name: `${prefix}delivery_latency_seconds`,
+        help: 'Time from publish to the write of an event frame to a subscriber\u2019s connection.',
+        labelNames: constant,
+        buckets: [...buckets],
+        registers: [],
+      })
+      add(`${prefix}delivery_latency_seconds`, histogram)
+      // Without constant labels, the unlabelled observe: no label hashing per event.
+      const bound = constant.length > 0 ? histogram.labels(labels) : histogram
+      latency = (seconds) => bound.observe(seconds)
+    }
+    const observeLatency = latency
+    detach = observeHub(hub, {
+      ...(observeLatency && { delivery: (ms: number) => observeLatency(ms / 1000) }),
+      refusal(reason) {
+        if (reason in refusedHere) refusedHere[reason]!++
+      },
+    })
   }
 }
