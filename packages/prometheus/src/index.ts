@@ -312,11 +312,17 @@ export function registerHeraldMetrics(hub: Hub, options: HeraldMetricsOptions = 
       latency = (seconds) => bound.observe(seconds)
     }
     const observeLatency = latency
-    detach = observeHub(hub, {
+    const observer = {
       ...(observeLatency && { delivery: (ms: number) => observeLatency(ms / 1000) }),
-      refusal(reason) {
+      refusal(reason: RefusalReason) {
         if (reason in refusedHere) refusedHere[reason]!++
       },
-    })
+    }
+    try {
+      detach = observeHub(hub, observer)
+    } catch (error) {
+      // A Hub of your own (a wrapper, say) has metrics() but no observer: latency and request refusals stay 0.
+      if (!(error instanceof HeraldConfigError && error.option === 'hub')) throw error
+    }
   }
 }
