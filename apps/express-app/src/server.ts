@@ -1,7 +1,7 @@
 // Start/stop plumbing shared by main.ts and the tests: a node:http server around buildApp().
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type HeraldLogger, type Hub } from '@herald/sse-core'
 import { shutdown } from '@herald/sse-core/node'
 import { buildApp } from './app.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
@@ -10,6 +10,8 @@ export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
+  /** For the hub this function creates (ignored with `hub`): main.ts passes pino, one line per stream. */
+  logger?: HeraldLogger
 }
 
 export interface RunningApp {
@@ -23,9 +25,9 @@ export interface RunningApp {
  * Builds the app around `hub` and listens on `port` (Express does not run on `node:http2`). Tokens come
  * from the options, else from `PUBLISH_TOKEN` / `EVENTS_TOKEN` (see `resolveSecrets`: required in production).
  */
-export async function start({ port = 0, hub, ...given }: StartOptions = {}): Promise<RunningApp> {
+export async function start({ port = 0, hub, logger, ...given }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createHub({ logger })
   const server = createServer(
     {
       // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at most

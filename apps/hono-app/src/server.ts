@@ -2,7 +2,7 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import { type CloseOptions, createHub, type HeraldLogger, type Hub } from '@herald/sse-core'
 import { shutdown } from '@herald/sse-core/node'
 import { createAdaptorServer } from '@hono/node-server'
 import { buildApp } from './app.js'
@@ -12,6 +12,8 @@ export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
+  /** For the hub this function creates (ignored with `hub`): main.ts passes pino, one line per stream. */
+  logger?: HeraldLogger
   /** Serve HTTP/2 over cleartext (h2c) instead of HTTP/1.1. */
   http2?: boolean
 }
@@ -31,11 +33,12 @@ export interface RunningApp {
 export async function start({
   port = 0,
   hub,
+  logger,
   http2: h2c = false,
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createHub({ logger })
   const server = createAdaptorServer({
     fetch: buildApp(hub, secrets).fetch,
     ...(h2c
