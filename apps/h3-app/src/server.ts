@@ -3,10 +3,11 @@ import { once } from 'node:events'
 import http from 'node:http'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type HeraldLogger, type Hub } from '@herald/sse-core'
+import type { CloseOptions, HeraldLogger, Hub } from '@herald/sse-core'
 import { shutdown } from '@herald/sse-core/node'
 import { serve } from 'h3/node'
 import { buildApp } from './app.js'
+import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
 export interface StartOptions extends Partial<Secrets> {
@@ -39,7 +40,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub({ logger })
+  hub ??= createAppHub({ logger })
   // `manual`: srvx only builds the handler; the server below is ours, so it can also be node:http2
   // (srvx listens with HTTP/2 only over TLS). `gracefulShutdown: false`: main.ts handles the signals.
   const { node } = serve(buildApp(hub, secrets), { manual: true, gracefulShutdown: false })

@@ -2,10 +2,11 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type HeraldLogger, type Hub } from '@herald/sse-core'
+import type { CloseOptions, HeraldLogger, Hub } from '@herald/sse-core'
 import { shutdown } from '@herald/sse-core/node'
 import { createAdaptorServer } from '@hono/node-server'
 import { buildApp } from './app.js'
+import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
 export interface StartOptions extends Partial<Secrets> {
@@ -38,7 +39,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub({ logger })
+  hub ??= createAppHub({ logger })
   const server = createAdaptorServer({
     fetch: buildApp(hub, secrets).fetch,
     ...(h2c

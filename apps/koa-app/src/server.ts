@@ -2,9 +2,10 @@
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type HeraldLogger, type Hub } from '@herald/sse-core'
+import type { CloseOptions, HeraldLogger, Hub } from '@herald/sse-core'
 import { shutdown } from '@herald/sse-core/node'
 import { buildApp } from './app.js'
+import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
 export interface StartOptions extends Partial<Secrets> {
@@ -36,7 +37,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub({ logger })
+  hub ??= createAppHub({ logger })
   const callback = buildApp(hub, secrets).callback()
   const server = http2
     ? createHttp2Server(callback)

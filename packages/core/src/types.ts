@@ -2,7 +2,6 @@
 // sinks), hub/ (topics, fan-out, heartbeat, policies), broker/ (ids, history, other processes),
 // http/ (request admission).
 import type { Broker } from './broker/types.js'
-import type { StreamDeadline } from './http/lifetime.js'
 import type { HeraldLogger } from './hub/observe.js'
 import type { SseMessage } from './protocol/encode.js'
 
@@ -216,20 +215,6 @@ export interface AdmissionRefusal {
   reason: string
   retryAfterSeconds: number
 }
-
-/** The outcome of `admitStream`: either what to subscribe with, or the HTTP refusal to send. */
-export type Admission =
-  | {
-      ok: true
-      topics: string[]
-      lastEventId?: string
-      clientKey?: string
-      /** The response headers: the SSE set plus `StreamOptions.headers`. */
-      headers: Record<string, string>
-      /** When the stream must end (`maxLifetimeMs`, or the grant's `expiresAt`), if ever. */
-      deadline?: StreamDeadline
-    }
-  | { ok: false; status: number; headers: Record<string, string>; body: string }
 
 /** A refusal an `authorize` callback can give instead of `false` (which means 403). */
 export interface AuthorizeRefusal {

@@ -2,11 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { createHub, HeraldConfigError, type Hub } from '@herald/sse-core'
 import { serveNode } from '@herald/sse-core/node'
+import { openStream, type StreamClient, waitFor } from '@herald/test-utils'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openStream, type StreamClient } from '../../core/src/test-utils/stream-client.js'
-import { waitFor } from '../../core/src/test-utils/wait.js'
 import { registerHeraldMetrics } from './index.js'
 
 interface Family {

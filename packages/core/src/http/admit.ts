@@ -1,25 +1,33 @@
 import { HeraldConfigError } from '../errors.js'
 import { reportRefusal } from '../hub/observe.js'
 import { topicProblem } from '../hub/topics.js'
-import type {
-  Admission,
-  AuthorizeRefusal,
-  AuthorizeVerdict,
-  Hub,
-  RequestInfo,
-  StreamOptions,
-} from '../types.js'
+import type { AuthorizeRefusal, AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
 import { SSE_HEADERS } from './headers.js'
 import { readLastEventId } from './last-event-id.js'
-import { resolveLifetime, streamDeadline } from './lifetime.js'
+import { resolveLifetime, type StreamDeadline, streamDeadline } from './lifetime.js'
 import { parseRequestUrl } from './request-url.js'
 
-function refuse(
+/** The outcome of `admitStream`: either what to subscribe with, or the HTTP refusal to send. */
+export type Admission =
+  | {
+      ok: true
+      topics: string[]
+      lastEventId?: string
+      clientKey?: string
+      /** The response headers: the SSE set plus `StreamOptions.headers`. */
+      headers: Record<string, string>
+      /** When the stream must end (`maxLifetimeMs`, or the grant's `expiresAt`), if ever. */
+      deadline?: StreamDeadline
+    }
+  | { ok: false; status: number; headers: Record<string, string>; body: string }
+
+/** A refusal: the caller's headers (CORS and the like), then plain text, not cached, not sniffed. */
+export function refusal(
   status: number,
   body: string,
   extra: Record<string, string> | undefined,
   retryAfterSeconds?: number,
-): Admission {
+): Admission & { ok: false } {
   const headers: Record<string, string> = { ...lowerCase(extra) }
   headers['content-type'] = 'text/plain; charset=utf-8'
   headers['cache-control'] = 'no-store'
@@ -37,7 +45,7 @@ function refuseLogged(
 ): Admission {
   const reason = status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'bad-request'
   reportRefusal(hub, reason, { status, detail: body })
-  return refuse(status, body, extra)
+  return refusal(status, body, extra)
 }
 
 function lowerCase(headers: Record<string, string> | undefined): Record<string, string> {
@@ -109,9 +117,8 @@ function readVerdict(
  * URL (unparsable → 400), resolves the topics (default: every `topic` query parameter; none, an invalid
  * name or more than the hub's `maxTopicsPerStream` → 400), reads the Last-Event-ID, runs `authorize` with
  * the topics and the id (false → 403, `{ status: 401 }` → 401, `{ topics }` → only those; an exception
- * propagates to the framework), then checks the hub's limits without subscribing (closed → 503,
- * `maxSubscribers` → 503, `maxSubscribersPerClient` → 429, each with `Retry-After`).
- * Refusal bodies are one line of plain text.
+ * propagates to the framework). The hub's limits are checked by `serveStream`, right before the stream
+ * opens. Refusal bodies are one line of plain text.
  */
 export async function admitStream<Req>(
   hub: Hub,
@@ -153,8 +160,6 @@ export async function admitStream<Req>(
     }
   }
   const clientKey = options.clientKey ? options.clientKey(req) : info.remoteAddress
-  const refused = hub.checkAdmission(clientKey)
-  if (refused) return refuse(refused.status, refused.reason, options.headers, refused.retryAfterSeconds)
   const headers = { ...lowerCase(options.headers), ...SSE_HEADERS }
   const admission: Admission = { ok: true, topics, headers }
   if (lastEventId !== undefined) admission.lastEventId = lastEventId

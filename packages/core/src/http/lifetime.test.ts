@@ -1,9 +1,7 @@
+import { TRANSPORTS, useHubServer, waitFor } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
 import { HeraldConfigError } from '../errors.js'
 import { createHub } from '../hub/hub.js'
-import { useHubServer } from '../test-utils/hub-server.js'
-import { TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
 import { admitStream } from './admit.js'
 
 describe.each(TRANSPORTS)('stream lifetime over the %s sink', (transport) => {

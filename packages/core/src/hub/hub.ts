@@ -161,6 +161,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
     linger: (sink) => shutdown.linger(sink),
     report,
+    compareIds: delivery.compare,
   }
   let subscriberIds = 0
 
@@ -203,7 +204,15 @@ export function createHub(hubOptions?: HubOptions): Hub {
         { subscriber: sub.id, topics: sub.topics, clientKey, lastEventId: lastEventId ?? undefined },
         'herald: stream opened',
       )
-      if (lastEventId) delivery.resume(sub, topics, lastEventId)
+      const watched = registry.whenWatched(sub.topics)
+      if (watched) {
+        // A remote broker is still subscribing: hold everything, then replay (nothing slips between).
+        sub.startReplay()
+        watched.then(() => {
+          if (lastEventId) delivery.resume(sub, topics, lastEventId)
+          else sub.goLive()
+        })
+      } else if (lastEventId) delivery.resume(sub, topics, lastEventId)
       // The preamble and a synchronous replay leave now, not a tick later.
       sub.flush(clock())
       const hook = options.onSubscribe

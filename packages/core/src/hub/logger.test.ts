@@ -1,10 +1,8 @@
 import { Writable } from 'node:stream'
+import { createSwitchableBroker, useHubServer, waitFor } from '@herald/test-utils'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { HeraldConfigError } from '../errors.js'
-import { useHubServer } from '../test-utils/hub-server.js'
-import { createSwitchableBroker } from '../test-utils/switchable-broker.js'
-import { waitFor } from '../test-utils/wait.js'
 import { createHub } from './hub.js'
 
 interface Line {

@@ -1,10 +1,9 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { openStream, requestInfo } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
 import { HeraldConfigError } from '../errors.js'
 import { createHub } from '../hub/hub.js'
-import { openStream } from '../test-utils/stream-client.js'
-import { requestInfo } from '../test-utils/transports.js'
 import { serveNode } from './serve.js'
 import { shutdown } from './shutdown.js'
 

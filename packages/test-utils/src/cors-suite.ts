@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { CloseOptions, Hub } from '@herald/sse-core'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { CloseOptions, Hub } from '../types.js'
 import { waitFor } from './wait.js'
 
 type Start = (options: {
