@@ -49,6 +49,8 @@ export function buildApp(hub: Hub, secrets: Secrets): H3 {
     credentials: true,
     methods: ['GET'],
     allowHeaders: ['Last-Event-ID', 'Authorization'],
+    // Listed, not `*` (the default): browsers read `*` literally on credentialed requests.
+    exposeHeaders: ['Retry-After'],
   }
   for (const path of ['/events', '/events-private']) {
     // A preflight is answered here; otherwise the headers are set and the stream handler runs.
