@@ -302,11 +302,26 @@ async function phase(
       }
     }
   }
-  for (let i = 0; i < subs.length; i += 200) {
-    for (const sub of subs.slice(i, i + 200)) void lifecycle(sub, urls[sub.app]!)
+  for (let i = 0; i < subs.length; i += 100) {
+    for (const sub of subs.slice(i, i + 100)) void lifecycle(sub, urls[sub.app]!)
     await sleep(100)
   }
-  await sleep(2000)
+  // Publishing starts once every reader has its stream: a reader must then get every event. A reader whose
+  // connection failed on the way in (an overloaded machine's backlog) tries again first.
+  const readers0 = subs.filter((s) => s.kind === 'reader' || s.kind === 'slow')
+  for (let tries = 0; readers0.some((s) => s.res?.statusCode !== 200); tries++) {
+    if (tries === 600) throw new Error('readers could not all connect within 60 s')
+    if (tries % 50 === 49) {
+      for (const s of readers0) {
+        if (s.res?.statusCode === 200) continue
+        s.req?.destroy()
+        s.problems = []
+        connect(s, urls[s.app]!)
+      }
+    }
+    await sleep(100)
+  }
+  await sleep(500)
 
   const end = Date.now() + durationMs
   let nextSample = 0
