@@ -55,7 +55,6 @@ const rand = (min: number, max: number) => min + Math.random() * (max - min)
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`
 
 let server: ChildProcess
-const waiting: Array<(reply: Reply) => void> = []
 function ask<T extends Reply['type']>(command: Command, type: T): Promise<Extract<Reply, { type: T }>> {
   return new Promise((resolve) => {
     const listener = (reply: Reply) => {
