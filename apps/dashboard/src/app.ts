@@ -4,9 +4,11 @@ import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import type { Hub } from '@herald/sse-core'
 import { sse } from '@herald/sse-hono'
+import { registerHeraldMetrics } from '@herald/sse-prometheus'
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { Registry } from 'prom-client'
 import { BuildRunner, type BuildRunnerOptions, parseBuildRequest } from './builds.js'
 import { clientScript } from './client-script.js'
 import { BuildLimitError, BuildRequestError, BuildRunnerStoppedError } from './errors.js'
@@ -89,6 +91,13 @@ export function buildApp(hub: Hub, { runner, clientScript }: AppOptions): Hono<E
   )
 
   app.get('/api/builds', (c) => c.json(runner.snapshot(), 200, { 'Cache-Control': 'no-store' }))
+
+  // Prometheus scrapes the hub's counters here, with subscribers per topic for the dashboard's two topics.
+  const metrics = new Registry()
+  registerHeraldMetrics(hub, { registry: metrics, topics: [TOPIC_BUILDS, TOPIC_METRICS] })
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType }),
+  )
 
   app.get('/api/info', (c) => {
     const version = c.env?.incoming?.httpVersion

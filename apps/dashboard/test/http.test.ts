@@ -159,6 +159,17 @@ describe('GET /events', () => {
     stream.close()
   })
 
+  it('GET /metrics answers in the Prometheus text format, with subscribers per dashboard topic', async () => {
+    const open = new EventSource(`${d.url}/events`)
+    await new Promise((resolve) => open.addEventListener('connected', resolve, { once: true }))
+    const res = await fetch(`${d.url}/metrics`)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    const text = await res.text()
+    expect(text).toMatch(/^# TYPE herald_events_published_total counter$/m)
+    expect(text).toMatch(/^herald_topic_subscribers\{topic="builds"\} 1$/m)
+    open.close()
+  })
+
   it('GET /api/info names the adapter and the transport path', async () => {
     const info = (await (await fetch(`${d.url}/api/info`)).json()) as Record<string, string>
     expect(info.summary).toBe('Hono 4 on @hono/node-server, Node sink (fast path), HTTP/1.1')

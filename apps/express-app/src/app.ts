@@ -1,7 +1,10 @@
 import { checkBearer, createPublishGuard, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-express'
+import { registerHeraldMetrics } from '@herald/sse-prometheus'
 import compression from 'compression'
+import cors from 'cors'
 import express, { type ErrorRequestHandler, type Express } from 'express'
+import { Registry } from 'prom-client'
 import { PAGE } from './page.js'
 import type { Secrets } from './tokens.js'
 
@@ -27,6 +30,25 @@ export function buildApp(hub: Hub, secrets: Secrets): Express {
   app.get('/', (_req, res) => {
     res.type('html').send(PAGE)
   })
+
+  // Prometheus scrapes the hub's counters here (keep it off the public internet in production).
+  const metrics = new Registry()
+  registerHeraldMetrics(hub, { registry: metrics })
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics())
+  })
+
+  // Pages on the listed origins (ALLOWED_ORIGINS) may read the streams, cookies included (EventSource
+  // `withCredentials`); a fetch client resuming with Last-Event-ID or a bearer token needs the preflight.
+  app.use(
+    ['/events', '/events-private'],
+    cors({
+      origin: secrets.allowedOrigins,
+      credentials: true,
+      methods: ['GET'],
+      allowedHeaders: ['Last-Event-ID', 'Authorization'],
+    }),
+  )
 
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
   app.get(

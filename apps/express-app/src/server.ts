@@ -1,7 +1,8 @@
 // Start/stop plumbing shared by main.ts and the tests: a node:http server around buildApp().
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { CloseOptions, Hub } from '@herald/sse-core'
+import type { CloseOptions, HeraldLogger, Hub } from '@herald/sse-core'
+import { shutdown } from '@herald/sse-core/node'
 import { buildApp } from './app.js'
 import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
@@ -10,6 +11,8 @@ export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
+  /** For the hub this function creates (ignored with `hub`): main.ts passes pino, one line per stream. */
+  logger?: HeraldLogger
 }
 
 export interface RunningApp {
@@ -23,9 +26,9 @@ export interface RunningApp {
  * Builds the app around `hub` and listens on `port` (Express does not run on `node:http2`). Tokens come
  * from the options, else from `PUBLISH_TOKEN` / `EVENTS_TOKEN` (see `resolveSecrets`: required in production).
  */
-export async function start({ port = 0, hub, ...given }: StartOptions = {}): Promise<RunningApp> {
+export async function start({ port = 0, hub, logger, ...given }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createAppHub()
+  hub ??= createAppHub({ logger })
   const server = createServer(
     {
       // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at most
@@ -48,12 +51,8 @@ export async function start({ port = 0, hub, ...given }: StartOptions = {}): Pro
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
     async close(options) {
-      // Streams never end on their own: end them through the hub, then drop keep-alive connections.
-      if (!hub.closed) await hub.close(options)
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+      // Streams end with the closing frames; requests meanwhile get 503 + Retry-After, not a reset.
+      await shutdown(server, hub, options)
     },
   }
 }

@@ -1,7 +1,19 @@
 import { checkBearer, createPublishGuard, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-h3'
+import { registerHeraldMetrics } from '@herald/sse-prometheus'
 import compression from 'compression'
-import { assertBodySize, fromNodeHandler, H3, HTTPError, html, type NodeMiddleware, raw, readBody } from 'h3'
+import {
+  assertBodySize,
+  fromNodeHandler,
+  H3,
+  HTTPError,
+  handleCors,
+  html,
+  type NodeMiddleware,
+  raw,
+  readBody,
+} from 'h3'
+import { Registry } from 'prom-client'
 import { PAGE } from './page.js'
 import type { Secrets } from './tokens.js'
 
@@ -23,6 +35,30 @@ export function buildApp(hub: Hub, secrets: Secrets): H3 {
   // (The cast: compression is typed for Express's request, h3 hands it Node's.)
   app.use(fromNodeHandler(compression() as NodeMiddleware))
   app.get('/', () => html(raw(PAGE)))
+  // Prometheus scrapes the hub's counters here (keep it off the public internet in production).
+  const metrics = new Registry()
+  registerHeraldMetrics(hub, { registry: metrics })
+  app.get('/metrics', async (event) => {
+    event.res.headers.set('content-type', metrics.contentType)
+    return metrics.metrics()
+  })
+  // Pages on the listed origins (ALLOWED_ORIGINS) may read the streams, cookies included (EventSource
+  // `withCredentials`); a fetch client resuming with Last-Event-ID or a bearer token needs the preflight.
+  const streamCors = {
+    origin: secrets.allowedOrigins,
+    credentials: true,
+    methods: ['GET'],
+    allowHeaders: ['Last-Event-ID', 'Authorization'],
+    // Listed, not `*` (the default): browsers read `*` literally on credentialed requests.
+    exposeHeaders: ['Retry-After'],
+  }
+  for (const path of ['/events', '/events-private']) {
+    // A preflight is answered here; otherwise the headers are set and the stream handler runs.
+    app.use(path, (event) => {
+      const preflight = handleCors(event, streamCors)
+      if (preflight !== false) return preflight
+    })
+  }
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
   app.get(
     '/events',

@@ -3,7 +3,8 @@ import { once } from 'node:events'
 import http from 'node:http'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import type { CloseOptions, Hub } from '@herald/sse-core'
+import type { CloseOptions, HeraldLogger, Hub } from '@herald/sse-core'
+import { shutdown } from '@herald/sse-core/node'
 import { serve } from 'h3/node'
 import { buildApp } from './app.js'
 import { createAppHub } from './hub.js'
@@ -13,6 +14,8 @@ export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
+  /** For the hub this function creates (ignored with `hub`): main.ts passes pino, one line per stream. */
+  logger?: HeraldLogger
   /** Serve HTTP/2 over cleartext (h2c) instead of HTTP/1.1. */
   http2?: boolean
 }
@@ -32,11 +35,12 @@ export interface RunningApp {
 export async function start({
   port = 0,
   hub,
+  logger,
   http2: h2c = false,
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createAppHub()
+  hub ??= createAppHub({ logger })
   // `manual`: srvx only builds the handler; the server below is ours, so it can also be node:http2
   // (srvx listens with HTTP/2 only over TLS). `gracefulShutdown: false`: main.ts handles the signals.
   const { node } = serve(buildApp(hub, secrets), { manual: true, gracefulShutdown: false })
@@ -66,12 +70,8 @@ export async function start({
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
     async close(options) {
-      // Streams never end on their own: end them through the hub, then drop idle connections.
-      if (!hub.closed) await hub.close(options)
-      const closed = new Promise((resolve) => server.close(resolve))
-      if ('closeAllConnections' in server) server.closeAllConnections()
-      for (const session of sessions) session.close()
-      await closed
+      // Streams end with the closing frames; requests meanwhile get 503 + Retry-After, not a reset.
+      await shutdown(server, hub, { ...options, sessions })
     },
   }
 }

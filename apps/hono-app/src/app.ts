@@ -1,8 +1,11 @@
 import { checkBearer, createPublishGuard, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-hono'
+import { registerHeraldMetrics } from '@herald/sse-prometheus'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { compress } from 'hono/compress'
+import { cors } from 'hono/cors'
+import { Registry } from 'prom-client'
 import { PAGE } from './page.js'
 import type { Secrets } from './tokens.js'
 
@@ -24,6 +27,22 @@ export function buildApp(hub: Hub, secrets: Secrets): Hono {
   // Compression in front of everything, on purpose: the stream says `no-transform`, so compress() skips it.
   app.use(compress())
   app.get('/', (c) => c.html(PAGE))
+  // Prometheus scrapes the hub's counters here (keep it off the public internet in production).
+  const metrics = new Registry()
+  registerHeraldMetrics(hub, { registry: metrics })
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }),
+  )
+  // Pages on the listed origins (ALLOWED_ORIGINS) may read the streams, cookies included (EventSource
+  // `withCredentials`); a fetch client resuming with Last-Event-ID or a bearer token needs the preflight.
+  const streamCors = cors({
+    origin: secrets.allowedOrigins,
+    credentials: true,
+    allowMethods: ['GET'],
+    allowHeaders: ['Last-Event-ID', 'Authorization'],
+  })
+  app.use('/events', streamCors)
+  app.use('/events-private', streamCors)
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
   app.get(
     '/events',

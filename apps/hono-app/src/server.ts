@@ -2,7 +2,8 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import type { CloseOptions, Hub } from '@herald/sse-core'
+import type { CloseOptions, HeraldLogger, Hub } from '@herald/sse-core'
+import { shutdown } from '@herald/sse-core/node'
 import { createAdaptorServer } from '@hono/node-server'
 import { buildApp } from './app.js'
 import { createAppHub } from './hub.js'
@@ -12,6 +13,8 @@ export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
+  /** For the hub this function creates (ignored with `hub`): main.ts passes pino, one line per stream. */
+  logger?: HeraldLogger
   /** Serve HTTP/2 over cleartext (h2c) instead of HTTP/1.1. */
   http2?: boolean
 }
@@ -31,11 +34,12 @@ export interface RunningApp {
 export async function start({
   port = 0,
   hub,
+  logger,
   http2: h2c = false,
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createAppHub()
+  hub ??= createAppHub({ logger })
   const server = createAdaptorServer({
     fetch: buildApp(hub, secrets).fetch,
     ...(h2c
@@ -63,12 +67,8 @@ export async function start({
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
     async close(options) {
-      // Streams never end on their own: end them through the hub, then drop idle connections.
-      if (!hub.closed) await hub.close(options)
-      const closed = new Promise((resolve) => server.close(resolve))
-      if ('closeAllConnections' in server) server.closeAllConnections()
-      for (const session of sessions) session.close()
-      await closed
+      // Streams end with the closing frames; requests meanwhile get 503 + Retry-After, not a reset.
+      await shutdown(server, hub, { ...options, sessions })
     },
   }
 }

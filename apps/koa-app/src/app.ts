@@ -1,9 +1,12 @@
 import { checkBearer, createPublishGuard, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-koa'
+import { registerHeraldMetrics } from '@herald/sse-prometheus'
 import { bodyParser } from '@koa/bodyparser'
+import cors from '@koa/cors'
 import Router from '@koa/router'
 import Koa from 'koa'
 import compress from 'koa-compress'
+import { Registry } from 'prom-client'
 import { PAGE } from './page.js'
 import type { Secrets } from './tokens.js'
 
@@ -38,9 +41,31 @@ export function buildApp(hub: Hub, secrets: Secrets): Koa {
     ctx.body = PAGE
   })
 
+  // Prometheus scrapes the hub's counters here (keep it off the public internet in production).
+  const metrics = new Registry()
+  registerHeraldMetrics(hub, { registry: metrics })
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.contentType
+    ctx.body = await metrics.metrics()
+  })
+
+  // Pages on the listed origins (ALLOWED_ORIGINS) may read the streams, cookies included (EventSource
+  // `withCredentials`); a fetch client resuming with Last-Event-ID or a bearer token needs the preflight.
+  const streamCors = cors({
+    origin: (ctx) => {
+      const origin = ctx.get('origin')
+      return secrets.allowedOrigins.includes(origin) ? origin : ''
+    },
+    credentials: true,
+    allowMethods: ['GET'],
+    allowHeaders: ['Last-Event-ID', 'Authorization'],
+  })
+  router.options(['/events', '/events-private'], streamCors)
+
   // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
   router.get(
     '/events',
+    streamCors,
     sse(hub, {
       authorize: (_ctx, { topics }) =>
         topics.some((topic) => topic.startsWith(PRIVATE))
@@ -51,6 +76,7 @@ export function buildApp(hub: Hub, secrets: Secrets): Koa {
   // Any topic, `private:` ones included, for `Authorization: Bearer <eventsToken>` (401 without, 403 wrong).
   router.get(
     '/events-private',
+    streamCors,
     sse(hub, { authorize: (ctx) => checkBearer(ctx.get('authorization'), secrets.eventsToken) }),
   )
 

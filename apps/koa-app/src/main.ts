@@ -1,8 +1,13 @@
 // Listens and prints the URL. Ctrl-C (or SIGTERM) ends every stream with a retry hint, so browsers come
 // back when the server does, then exits.
+import pino from 'pino'
 import { start } from './server.js'
 
-const app = await start({ port: Number(process.env.PORT ?? 3000) })
+// One JSON line per stream when it ends (LOG_LEVEL=debug adds connects and replays), on stdout.
+const app = await start({
+  port: Number(process.env.PORT ?? 3000),
+  logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }),
+})
 console.log(`Herald Koa sample: ${app.url}`)
 console.log(`  watch:   curl -N '${app.url}/events?topic=demo'`)
 
@@ -14,7 +19,7 @@ const shutdown = () => {
     return
   }
   stoppingSince = Date.now()
-  app.close({ retryMs: 1000 }).then(
+  app.close({ event: { event: 'shutdown', data: '' }, retryMs: 1000 }).then(
     () => process.exit(0),
     (error) => {
       console.error(error)

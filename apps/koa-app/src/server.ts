@@ -2,7 +2,8 @@
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import type { CloseOptions, Hub } from '@herald/sse-core'
+import type { CloseOptions, HeraldLogger, Hub } from '@herald/sse-core'
+import { shutdown } from '@herald/sse-core/node'
 import { buildApp } from './app.js'
 import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
@@ -11,6 +12,8 @@ export interface StartOptions extends Partial<Secrets> {
   /** Port to listen on; 0 picks a free one. */
   port?: number
   hub?: Hub
+  /** For the hub this function creates (ignored with `hub`): main.ts passes pino, one line per stream. */
+  logger?: HeraldLogger
   /** Serve cleartext HTTP/2 (h2c) instead of HTTP/1.1. Browsers need HTTP/1.1 or TLS for HTTP/2. */
   http2?: boolean
 }
@@ -29,11 +32,12 @@ export interface RunningApp {
 export async function start({
   port = 0,
   hub,
+  logger,
   http2 = false,
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createAppHub()
+  hub ??= createAppHub({ logger })
   const callback = buildApp(hub, secrets).callback()
   const server = http2
     ? createHttp2Server(callback)
@@ -65,13 +69,8 @@ export async function start({
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     hub,
     async close(options) {
-      // Streams never end on their own: end them through the hub, then drop idle connections.
-      if (!hub.closed) await hub.close(options)
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        if ('closeAllConnections' in server) server.closeAllConnections()
-        for (const session of sessions) session.close()
-      })
+      // Streams end with the closing frames; requests meanwhile get 503 + Retry-After, not a reset.
+      await shutdown(server, hub, { ...options, sessions })
     },
   }
 }

@@ -29,10 +29,17 @@ export {
 } from './http/publish-guard.js'
 export { serveWeb } from './http/serve-web.js'
 export { createHub } from './hub/hub.js'
+export {
+  type HeraldLogger,
+  type HubObserver,
+  observeHub,
+  type RefusalReason,
+} from './hub/observe.js'
 export { encodeComment, encodeEvent, encodeEventText, type SseMessage } from './protocol/index.js'
 export { createWebSink, type WebSink, type WebSinkOptions } from './sink/web.js'
 export type {
   AdmissionRefusal,
+  AuthorizeGrant,
   AuthorizeRefusal,
   AuthorizeRequest,
   AuthorizeVerdict,

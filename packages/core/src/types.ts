@@ -2,6 +2,7 @@
 // sinks), hub/ (topics, fan-out, heartbeat, policies), broker/ (ids, history, other processes),
 // http/ (request admission).
 import type { Broker } from './broker/types.js'
+import type { HeraldLogger } from './hub/observe.js'
 import type { SseMessage } from './protocol/encode.js'
 
 /**
@@ -112,6 +113,12 @@ export interface HubOptions {
    * (the subscriber then gets a reset). Default: rethrown asynchronously, like an unhandled error.
    */
   onError?(error: unknown): void
+  /**
+   * A pino-compatible logger (`info(fields, message)` and `error`, `warn`, `debug`). Off by default. `info`
+   * is one line per stream, when it ends (reason, duration, frames, bytes); `debug` adds the connect and the
+   * replay; `warn` marks slow consumers, drain timeouts and limit refusals; `error` a broker outage.
+   */
+  logger?: HeraldLogger
 }
 
 export interface SubscribeOptions {
@@ -222,10 +229,20 @@ export interface AuthorizeRequest {
 }
 
 /**
- * What `authorize` answers: `true` (admit), `false` (403), a refusal (401 or 403 with a reason), or
- * `{ topics }`: admit on that subset of the requested topics only (an empty subset is 403).
+ * An admission with conditions: `topics` narrows the stream to that subset of the requested topics (an
+ * empty subset is 403); `expiresAt` (a `Date` or milliseconds since the Unix epoch, e.g. a token's `exp`
+ * times 1000) ends the stream at that moment with the `expiredEvent`, and refuses with 401 if it has passed.
  */
-export type AuthorizeVerdict = boolean | AuthorizeRefusal | { topics: readonly string[] }
+export interface AuthorizeGrant {
+  topics?: readonly string[]
+  expiresAt?: Date | number
+}
+
+/**
+ * What `authorize` answers: `true` (admit), `false` (403), a refusal (401 or 403 with a reason), or a grant
+ * (`{ topics }`, `{ expiresAt }` or both).
+ */
+export type AuthorizeVerdict = boolean | AuthorizeRefusal | AuthorizeGrant
 
 /**
  * What every adapter accepts: how to read topics, authorization and the client key from its request.
@@ -243,6 +260,24 @@ export interface StreamOptions<Req> {
   clientKey?: (req: Req) => string | undefined
   /** Extra response headers (CORS and the like). The SSE headers cannot be overridden. */
   headers?: Record<string, string>
+  /**
+   * Ends every stream after at most this many milliseconds with a `retry:` hint (`lifetimeRetryMs`), so
+   * clients reconnect and resume with Last-Event-ID. Bounds how long a connection keeps old credentials
+   * and lets a deploy drain. Default: no limit.
+   */
+  maxLifetimeMs?: number
+  /**
+   * Each stream's lifetime is `maxLifetimeMs` shortened at random by up to this fraction, so streams
+   * opened together (after a deploy, say) do not all reconnect together. From 0 up to 1; default 0.2.
+   */
+  lifetimeJitter?: number
+  /** The `retry:` hint (ms) a stream gets when its lifetime ends. Default 1000. */
+  lifetimeRetryMs?: number
+  /**
+   * The event (empty data) a stream gets when the `expiresAt` of its `authorize` grant passes, just
+   * before it ends. Default `expired`.
+   */
+  expiredEvent?: string
 }
 
 /** What an adapter extracts from its framework's request, framework-free. */

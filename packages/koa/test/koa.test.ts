@@ -1,5 +1,6 @@
 import { createServer } from 'node:http'
 import http2 from 'node:http2'
+import { connect, type Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { createHub, type Hub } from '@herald/sse-core'
 import {
@@ -167,4 +168,32 @@ describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
       expect(errors.map((e) => e.code)).toEqual(expected)
     })
   }
+
+  it('sees no error when stream clients reset their connection (TCP RST, as a dropped network does)', async () => {
+    hub = createHub({ heartbeatMs: 0 })
+    const errors: Array<{ code?: string }> = []
+    const app = new KoaApp()
+    app.on('error', (err) => errors.push(err))
+    app.use(sse(hub))
+    server = await listen(createServer(app.callback()))
+    const { port } = new URL(server.url)
+    const sockets = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect(Number(port), '127.0.0.1', () =>
+              socket.write('GET /events?topic=t HTTP/1.1\r\nHost: x\r\n\r\n'),
+            )
+            socket.on('error', () => {})
+            socket.once('data', () => resolve(socket))
+          }),
+      ),
+    )
+    for (const socket of sockets) socket.resetAndDestroy()
+    // Writes to the reset sockets fail too (EPIPE or ECONNRESET), whichever the server notices first.
+    for (let i = 0; i < 3; i++) hub.publish('t', { data: 'x'.repeat(1000) })
+    await waitFor(() => hub.subscriberCount() === 0, 'subscribers released', 2000)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(errors.map((e) => e.code)).toEqual([])
+  })
 })

@@ -10,6 +10,8 @@ export interface QueueEntry {
   readonly bytes: Uint8Array
   /** The broker's id of a live event (for deduplication against a replay). */
   readonly id?: string
+  /** When a live event was published (ms since the Unix epoch), for the delivery latency. */
+  readonly time?: number
   /** Coalescing key for the `latest` policy; frames without one are never coalesced. */
   readonly key?: string | undefined
 }

@@ -1,8 +1,10 @@
 import { HeraldConfigError } from '../errors.js'
+import { reportRefusal } from '../hub/observe.js'
 import { topicProblem } from '../hub/topics.js'
-import type { AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
+import type { AuthorizeRefusal, AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
 import { SSE_HEADERS } from './headers.js'
 import { readLastEventId } from './last-event-id.js'
+import { resolveLifetime, type StreamDeadline, streamDeadline } from './lifetime.js'
 import { parseRequestUrl } from './request-url.js'
 
 /** The outcome of `admitStream`: either what to subscribe with, or the HTTP refusal to send. */
@@ -14,6 +16,8 @@ export type Admission =
       clientKey?: string
       /** The response headers: the SSE set plus `StreamOptions.headers`. */
       headers: Record<string, string>
+      /** When the stream must end (`maxLifetimeMs`, or the grant's `expiresAt`), if ever. */
+      deadline?: StreamDeadline
     }
   | { ok: false; status: number; headers: Record<string, string>; body: string }
 
@@ -32,24 +36,59 @@ export function refusal(
   return { ok: false, status, headers, body }
 }
 
+/** A refusal decided here (400, 401, 403), also told to the hub's observers and logger. */
+function refuseLogged(
+  hub: Hub,
+  status: number,
+  body: string,
+  extra: Record<string, string> | undefined,
+): Admission {
+  const reason = status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'bad-request'
+  reportRefusal(hub, reason, { status, detail: body })
+  return refusal(status, body, extra)
+}
+
 function lowerCase(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   if (headers) for (const name in headers) out[name.toLowerCase()] = headers[name]!
   return out
 }
 
-/** The topics `verdict` narrows `requested` to, or why not: a refusal (status and reason), or true. */
+/** The expiry of a grant, in milliseconds since the Unix epoch. */
+function readExpiry(value: unknown): number {
+  const at = value instanceof Date ? value.getTime() : value
+  if (typeof at !== 'number' || !Number.isFinite(at)) {
+    throw new HeraldConfigError(
+      'authorize',
+      `{ expiresAt } must be a valid Date or milliseconds since the Unix epoch, got ${String(value)}`,
+    )
+  }
+  return at
+}
+
+/**
+ * The topics `verdict` narrows `requested` to and when the grant expires, or why not: a refusal (status
+ * and reason), or true.
+ */
 function readVerdict(
   verdict: AuthorizeVerdict,
   requested: readonly string[],
-): { topics: string[] } | { status: 401 | 403; reason: string } | true {
+): { topics?: string[]; expiresAt?: number } | { status: 401 | 403; reason: string } | true {
   if (verdict === true || verdict === undefined || verdict === null) return true
   if (verdict === false) return { status: 403, reason: 'Forbidden' }
   if (typeof verdict !== 'object') {
     throw new HeraldConfigError(
       'authorize',
-      `must return a boolean, { status: 401 | 403, reason? } or { topics }, got ${typeof verdict}`,
+      `must return a boolean, { status: 401 | 403, reason? } or { topics?, expiresAt? }, got ${typeof verdict}`,
     )
+  }
+  if ('expiresAt' in verdict && verdict.expiresAt !== undefined) {
+    const expiresAt = readExpiry(verdict.expiresAt)
+    // Credentials that have already run out are not credentials.
+    if (expiresAt <= Date.now()) return { status: 401, reason: 'Unauthorized: the credentials have expired' }
+    if (!('topics' in verdict) || verdict.topics === undefined) return { expiresAt }
+    const narrowed = readVerdict({ topics: verdict.topics }, requested)
+    return narrowed === true || 'status' in narrowed ? narrowed : { ...narrowed, expiresAt }
   }
   if ('topics' in verdict) {
     const allowed = verdict.topics
@@ -67,8 +106,10 @@ function readVerdict(
       return { status: 403, reason: 'Forbidden: none of the requested topics is allowed' }
     return { topics: [...new Set<string>(allowed)] }
   }
-  const status = verdict.status === 401 ? 401 : 403
-  return { status, reason: verdict.reason ?? (status === 401 ? 'Unauthorized' : 'Forbidden') }
+  if (!('status' in verdict) && 'expiresAt' in verdict) return true
+  const refusal = verdict as AuthorizeRefusal
+  const status = refusal.status === 401 ? 401 : 403
+  return { status, reason: refusal.reason ?? (status === 401 ? 'Unauthorized' : 'Forbidden') }
 }
 
 /**
@@ -86,31 +127,36 @@ export async function admitStream<Req>(
   info: RequestInfo,
 ): Promise<Admission> {
   const url = parseRequestUrl(info.url)
-  if (!url) return refusal(400, 'Bad request: the request URL cannot be parsed', options.headers)
+  if (!url) return refuseLogged(hub, 400, 'Bad request: the request URL cannot be parsed', options.headers)
   const requested = options.topics ? await options.topics(req) : url.searchParams.getAll('topic')
   if (!Array.isArray(requested) || requested.length === 0) {
-    return refusal(400, 'Missing topic: pass at least one ?topic=', options.headers)
+    return refuseLogged(hub, 400, 'Missing topic: pass at least one ?topic=', options.headers)
   }
   const { rules } = hub
   for (const topic of requested) {
     const problem = topicProblem(topic, rules)
-    if (problem) return refusal(400, `Invalid topic: ${problem}`, options.headers)
+    if (problem) return refuseLogged(hub, 400, `Invalid topic: ${problem}`, options.headers)
   }
   let topics = [...new Set<string>(requested)]
   if (topics.length > rules.maxTopicsPerStream) {
-    return refusal(
+    return refuseLogged(
+      hub,
       400,
       `Too many topics: at most ${rules.maxTopicsPerStream} per stream, got ${topics.length}`,
       options.headers,
     )
   }
   const lastEventId = readLastEventId(info, url)
+  // Checked before `authorize` runs: a bad option is a configuration error on every request.
+  resolveLifetime(options)
+  let expiresAt: number | undefined
   if (options.authorize) {
     const request = lastEventId === undefined ? { topics } : { topics, lastEventId }
     const verdict = readVerdict(await options.authorize(req, request), topics)
     if (verdict !== true) {
-      if ('status' in verdict) return refusal(verdict.status, verdict.reason, options.headers)
-      topics = verdict.topics
+      if ('status' in verdict) return refuseLogged(hub, verdict.status, verdict.reason, options.headers)
+      if (verdict.topics) topics = verdict.topics
+      expiresAt = verdict.expiresAt
     }
   }
   const clientKey = options.clientKey ? options.clientKey(req) : info.remoteAddress
@@ -118,5 +164,7 @@ export async function admitStream<Req>(
   const admission: Admission = { ok: true, topics, headers }
   if (lastEventId !== undefined) admission.lastEventId = lastEventId
   if (clientKey !== undefined) admission.clientKey = clientKey
+  const deadline = streamDeadline(options, expiresAt)
+  if (deadline) admission.deadline = deadline
   return admission
 }

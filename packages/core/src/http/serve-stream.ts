@@ -1,5 +1,6 @@
 import type { Hub, RequestInfo, Sink, StreamOptions, Subscription } from '../types.js'
 import { admitStream, refusal } from './admit.js'
+import { endAtDeadline } from './lifetime.js'
 
 /** What a transport does differently when it answers a stream request; everything else is shared. */
 export interface StreamTransport<T> {
@@ -52,5 +53,6 @@ export async function serveStream<Req, T>(
     else sink.end()
     throw error
   }
+  if (admission.deadline) endAtDeadline(subscription, sink, admission.deadline, options)
   return transport.opened(sink, subscription)
 }

@@ -1,5 +1,6 @@
 import { HeraldClosedError, HeraldLimitError } from '../errors.js'
 import type { AdmissionRefusal, HubMetrics } from '../types.js'
+import type { Observers } from './observe.js'
 import type { ResolvedHubOptions } from './options.js'
 import type { SubscriberRegistry } from './registry.js'
 
@@ -20,6 +21,7 @@ export class AdmissionControl {
     private readonly options: ResolvedHubOptions,
     private readonly registry: SubscriberRegistry,
     private readonly metrics: HubMetrics,
+    private readonly observers?: Observers,
   ) {}
 
   /** Why a subscriber with `clientKey` would be refused now (counted), or null. */
@@ -27,9 +29,16 @@ export class AdmissionControl {
     const refused = this.refusal(clientKey)
     if (refused) {
       const counts = this.metrics.refused
-      if (refused.code === 'ERR_HERALD_CLOSED') counts.closed++
-      else if (refused.code === 'ERR_HERALD_TOO_MANY_SUBSCRIBERS') counts.limit++
+      const reason =
+        refused.code === 'ERR_HERALD_CLOSED'
+          ? 'closed'
+          : refused.code === 'ERR_HERALD_TOO_MANY_SUBSCRIBERS'
+            ? 'too-many-subscribers'
+            : 'client-limit'
+      if (reason === 'closed') counts.closed++
+      else if (reason === 'too-many-subscribers') counts.limit++
       else counts.clientLimit++
+      this.observers?.refusal(reason, { clientKey, status: refused.status })
     }
     return refused
   }

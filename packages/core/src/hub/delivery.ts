@@ -39,6 +39,7 @@ export class Delivery {
       // Topics hold no line breaks, so a joined list never equals a single topic or another list.
       key: entry.key ?? (list.length === 1 ? list[0] : list.join('\n')),
       id: entry.id,
+      time: entry.time,
     }
     for (let i = 0; i < list.length; i++) {
       const set = this.registry.subscribersOf(list[i]!)

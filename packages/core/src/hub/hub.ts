@@ -5,6 +5,7 @@ import { encodeComment, encodeEvent } from '../protocol/encode.js'
 import type {
   AdmissionRefusal,
   CloseOptions,
+  CloseReason,
   Hub,
   HubMetrics,
   HubOptions,
@@ -18,6 +19,7 @@ import { AdmissionControl } from './admission.js'
 import { Delivery } from './delivery.js'
 import { clock, FlushScheduler } from './flush.js'
 import { SharedTicker, tickInterval } from './heartbeat.js'
+import { type HeraldLogger, Observers, registerObservers } from './observe.js'
 import { resolveHubOptions } from './options.js'
 import { Publisher } from './publish.js'
 import { type HubRegistry, SubscriberRegistry } from './registry.js'
@@ -94,6 +96,8 @@ export function createHub(hubOptions?: HubOptions): Hub {
     ),
   })
   const metrics = newMetrics()
+  const observers = new Observers(options.logger)
+  const { logger } = observers
 
   const report = (error: unknown) => {
     if (options.onError) options.onError(error)
@@ -112,7 +116,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
 
   const registry = new SubscriberRegistry(broker)
   const flusher = new FlushScheduler()
-  const admission = new AdmissionControl(options, registry, metrics)
+  const admission = new AdmissionControl(options, registry, metrics, observers)
   const ticker = new SharedTicker(tickInterval(options.heartbeatMs, options.drainTimeoutMs), () => {
     const now = clock()
     for (const sub of registry.all) sub.tick(now)
@@ -127,12 +131,15 @@ export function createHub(hubOptions?: HubOptions): Hub {
     gap: (topics) => delivery.gap(topics),
     outage: (error) => {
       publisher.outage = error
+      if (error) logger?.error({ err: error }, 'herald: broker unavailable')
+      else logger?.info({}, 'herald: broker available again')
     },
   })
 
   const context: HubContext = {
     options,
     metrics,
+    observers,
     // One write carries at most this much: enough to coalesce a tick's frames, small enough that the
     // backlog of a slow client stays in its queue where the policy can act on it.
     maxWriteBytes: Math.max(16 * 1024, Math.min(64 * 1024, Math.floor(options.budgetBytes / 4))),
@@ -148,6 +155,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     release(sub, reason) {
       registry.remove(sub)
       metrics.subscribers = registry.count()
+      if (logger) logEnd(logger, sub, reason)
       const hook = options.onUnsubscribe
       if (hook) runHook(() => hook(sub, reason))
     },
@@ -192,6 +200,10 @@ export function createHub(hubOptions?: HubOptions): Hub {
       if (options.connectedEvent) {
         sub.queueDirect({ seq: 0, bytes: encodeEvent({ event: options.connectedEvent, data: sub.id }) })
       }
+      logger?.debug(
+        { subscriber: sub.id, topics: sub.topics, clientKey, lastEventId: lastEventId ?? undefined },
+        'herald: stream opened',
+      )
       const watched = registry.whenWatched(sub.topics)
       if (watched) {
         // A remote broker is still subscribing: hold everything, then replay (nothing slips between).
@@ -235,7 +247,24 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
   }
   registries.set(hub, () => registry.sizes())
+  registerObservers(hub, observers)
   return hub
+}
+
+/** The one `info` line of a stream: when it ends. Cuts are warnings: an operator may want to act on them. */
+function logEnd(logger: HeraldLogger, sub: Subscriber, reason: CloseReason): void {
+  const fields = {
+    subscriber: sub.id,
+    topics: sub.topics,
+    clientKey: sub.clientKey,
+    reason,
+    durationMs: clock() - sub.openedAt,
+    frames: sub.frames,
+    bytes: sub.bytes,
+    replayed: sub.replayed,
+  }
+  if (reason === 'slow-consumer' || reason === 'drain-timeout') logger.warn(fields, 'herald: stream cut')
+  else logger.info(fields, 'herald: stream closed')
 }
 
 export type { HubRegistry }

@@ -9,6 +9,7 @@ import type {
   SlowConsumerPolicy,
   Subscription,
 } from '../types.js'
+import { checkLogger, type HeraldLogger } from './observe.js'
 import { MAX_TOPIC_LENGTH } from './topics.js'
 
 /** HubOptions with every default applied and every value checked. */
@@ -36,6 +37,7 @@ export interface ResolvedHubOptions {
   onSubscribe: ((subscription: Subscription) => void) | undefined
   onUnsubscribe: ((subscription: Subscription, reason: CloseReason) => void) | undefined
   onError: ((error: unknown) => void) | undefined
+  logger: HeraldLogger | undefined
 }
 
 const KNOWN = new Set<string>([
@@ -61,6 +63,7 @@ const KNOWN = new Set<string>([
   'onSubscribe',
   'onUnsubscribe',
   'onError',
+  'logger',
 ])
 const POLICIES: readonly SlowConsumerPolicy[] = ['disconnect', 'drop-oldest', 'latest']
 const LINE_BREAK_OR_NUL = /[\r\n\0]/
@@ -171,6 +174,7 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     onSubscribe: hook('onSubscribe', o.onSubscribe),
     onUnsubscribe: hook('onUnsubscribe', o.onUnsubscribe),
     onError: hook('onError', o.onError),
+    logger: checkLogger(o.logger),
   }
 }
 

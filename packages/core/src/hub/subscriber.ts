@@ -3,12 +3,15 @@ import type { Broker, BrokerReplay } from '../broker/types.js'
 import { encodeEvent } from '../protocol/encode.js'
 import type { AttachableSink, SinkOwner } from '../sink/listeners.js'
 import type { CloseReason, HubMetrics, Sink, Subscription } from '../types.js'
+import type { Observers } from './observe.js'
 import type { ResolvedHubOptions } from './options.js'
 
 /** What a subscriber needs from its hub. */
 export interface HubContext {
   readonly options: ResolvedHubOptions
   readonly metrics: HubMetrics
+  /** The logger and the observers (delivery latency). */
+  readonly observers: Observers
   /** Largest chunk handed to a sink in one write. */
   readonly maxWriteBytes: number
   /** Frames for `sub` are queued: flush it in the next tick. */
@@ -61,6 +64,11 @@ export class Subscriber implements Subscription, SinkOwner {
   private blockedSince = 0
   private pendingAtCheck = 0
   lastWriteAt: number
+  /** When it subscribed (the hub's clock), and what it was sent: for the log line when it ends. */
+  readonly openedAt: number
+  frames = 0
+  bytes = 0
+  replayed = 0
   /**
    * An event at most this large fits the budget whenever the queue is empty and the sink is not full
    * (then the sink holds less than its high-water mark): no need to read `pending`. -1: always check.
@@ -79,6 +87,7 @@ export class Subscriber implements Subscription, SinkOwner {
     readonly clientKey: string | undefined,
   ) {
     this.lastWriteAt = hub.now
+    this.openedAt = this.lastWriteAt
     const attachable = sink as unknown as Partial<AttachableSink>
     if (typeof attachable.attach === 'function') {
       attachable.attach(this)
@@ -207,7 +216,14 @@ export class Subscriber implements Subscription, SinkOwner {
         replayed?.add(e.id)
         metrics.replayed++
       }
+      this.replayed += result.entries.length
     }
+    this.hub.observers.logger?.debug(
+      result.kind === 'reset'
+        ? { subscriber: this.id, lastEventId, reset: true, reason: result.reason }
+        : { subscriber: this.id, lastEventId, reset: false, replayed: result.entries.length },
+      'herald: replay',
+    )
     this.held = undefined
     this.heldBytes = 0
     this.state = State.Live
@@ -245,6 +261,10 @@ export class Subscriber implements Subscription, SinkOwner {
         const metrics = this.hub.metrics
         metrics.delivered++
         metrics.deliveredBytes += e.bytes.length
+        this.frames++
+        this.bytes += e.bytes.length
+        const observe = this.hub.observers.delivery
+        if (observe && e.time !== undefined) observe(Date.now() - e.time)
       }
       this.write(e.bytes, now)
       return
@@ -255,6 +275,8 @@ export class Subscriber implements Subscription, SinkOwner {
       let bytes = 0
       let events = 0
       let eventBytes = 0
+      const observe = this.hub.observers.delivery
+      const wallNow = observe ? Date.now() : 0
       for (let i = 0; i < n; i++) {
         const e = queue.at(i)
         const size = e.bytes.length
@@ -262,6 +284,7 @@ export class Subscriber implements Subscription, SinkOwner {
         if (e.seq > 0) {
           events++
           eventBytes += size
+          if (observe && e.time !== undefined) observe(wallNow - e.time)
         }
       }
       let chunk: Uint8Array
@@ -282,6 +305,8 @@ export class Subscriber implements Subscription, SinkOwner {
       queue.dropFront(n, bytes)
       metrics.delivered += events
       metrics.deliveredBytes += eventBytes
+      this.frames += events
+      this.bytes += eventBytes
       this.write(chunk, now)
     }
   }
@@ -358,6 +383,8 @@ export class Subscriber implements Subscription, SinkOwner {
             if (e.seq > 0) {
               metrics.delivered++
               metrics.deliveredBytes += e.bytes.length
+              this.frames++
+              this.bytes += e.bytes.length
             }
           }
           sink.write(concatFrames(entries, total))
