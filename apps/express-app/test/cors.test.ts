@@ -1,4 +1,4 @@
-import { describeStreamCors } from '@herald/test-utils'
+import { describeStreamCors } from '@herald/sse-conformance'
 import { chromium } from 'playwright-core'
 import { start } from '../src/server.js'
 

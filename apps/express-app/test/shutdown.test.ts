@@ -1,4 +1,4 @@
 import { fileURLToPath } from 'node:url'
-import { describeShutdownUnderLoad } from '@herald/test-utils'
+import { describeShutdownUnderLoad } from '@herald/sse-conformance'
 
 describeShutdownUnderLoad('express-app', { appDir: fileURLToPath(new URL('..', import.meta.url)) })

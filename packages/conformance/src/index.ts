@@ -3,7 +3,9 @@
  * `runConformance(target)`; against a running server, `checkServer(urls)` or the `herald-conformance` CLI.
  */
 export * from './cases/index.js'
+export { type CorsChromium, describeStreamCors } from './herald-app/cors.js'
 export { type ChromiumLike, describeSampleAppSecurity, type SampleAppStart } from './herald-app/security.js'
+export { describeShutdownUnderLoad, type ShutdownUnderLoadOptions } from './herald-app/shutdown.js'
 export { decodeBody, HttpClient, type Protocol, type RawResponse, type ResponseHead } from './http.js'
 export {
   applicability,

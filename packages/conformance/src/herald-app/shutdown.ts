@@ -1,9 +1,9 @@
 // SIGTERM while a sample app serves many streams: the app is started as `pnpm start` would (its
 // src/main.ts in a child process), loaded with streams, signalled, and watched until it exits.
-// Not published (package.json `files` excludes test-utils).
 import { type ChildProcess, spawn } from 'node:child_process'
 import http from 'node:http'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, expect, it } from 'vitest'
 import { waitFor } from './wait.js'
@@ -29,7 +29,6 @@ interface Probe {
 
 // tsx as a loader inside one node process (not its CLI, which relays signals to a second process): the
 // signal reaches the app itself, as it would reach `node dist/main.js` in production.
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const publishToken = 'shutdown-publish'
 
 /** GET `url` on its own connection; resolves with the status and the whole body once the server ends it. */
@@ -97,6 +96,8 @@ export function describeShutdownUnderLoad(name: string, options: ShutdownUnderLo
   })
 
   it(`${name}: SIGTERM with ${count} open streams ends each with ${finalEvent} and retry, 503s latecomers, exits 0`, async () => {
+    // The app's own tsx (a devDependency of every sample app), found from its folder.
+    const tsx = pathToFileURL(createRequire(join(appDir, 'package.json')).resolve('tsx')).href
     child = spawn(process.execPath, ['--import', tsx, '--conditions=@herald/source', 'src/main.ts'], {
       cwd: appDir,
       env: {

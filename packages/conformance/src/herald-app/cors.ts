@@ -1,5 +1,5 @@
 // CORS on a sample app's streams, over HTTP and in Chromium: a page on a listed origin reads the stream with
-// `EventSource(url, { withCredentials: true })`, a page on another origin gets nothing. Not published.
+// `EventSource(url, { withCredentials: true })`, a page on another origin gets nothing.
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -15,7 +15,7 @@ type Start = (options: {
 }) => Promise<{ url: string; hub: Hub; close(options?: CloseOptions): Promise<void> }>
 
 /** The part of playwright-core's `chromium` used here (the app passes its own copy). */
-export interface ChromiumLike {
+export interface CorsChromium {
   launch(options: { executablePath: string; args: string[] }): Promise<{
     newPage(): Promise<{
       goto(url: string): Promise<unknown>
@@ -60,7 +60,7 @@ source.onerror = () => { window.errors++ }
  * Registers the CORS checks of a sample app's `/events`: the framework's CORS middleware answers the
  * preflight (Last-Event-ID allowed, credentials), and its headers reach the stream and its refusals.
  */
-export function describeStreamCors(name: string, start: Start, chromium?: ChromiumLike): void {
+export function describeStreamCors(name: string, start: Start, chromium?: CorsChromium): void {
   describe(`${name}: CORS on the streams`, () => {
     const cleanup: Array<() => Promise<void>> = []
     afterEach(async () => {
