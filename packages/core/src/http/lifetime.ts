@@ -2,6 +2,9 @@ import { HeraldConfigError } from '../errors.js'
 import { encodeEvent } from '../protocol/encode.js'
 import type { Sink, StreamOptions, Subscription } from '../types.js'
 
+/** The event a stream ends with when its authorization expires; publishers may not send it (hub rules). */
+export const EXPIRED_EVENT = 'expired'
+
 /** When a stream must end, and why: its lifetime ran out, or the credentials it was admitted with expire. */
 export interface StreamDeadline {
   /** Milliseconds since the Unix epoch. */
@@ -25,7 +28,12 @@ export function resolveLifetime(options: LifetimeOptions): {
   retryMs: number
   expiredEvent: string
 } {
-  const { maxLifetimeMs, lifetimeJitter = 0.2, lifetimeRetryMs = 1000, expiredEvent = 'expired' } = options
+  const {
+    maxLifetimeMs,
+    lifetimeJitter = 0.2,
+    lifetimeRetryMs = 1000,
+    expiredEvent = EXPIRED_EVENT,
+  } = options
   if (maxLifetimeMs !== undefined && (!Number.isSafeInteger(maxLifetimeMs) || maxLifetimeMs < 1)) {
     throw new HeraldConfigError('maxLifetimeMs', `must be an integer >= 1, got ${String(maxLifetimeMs)}`)
   }

@@ -55,7 +55,8 @@ describe('publishFromBody', () => {
 
   it('refuses the names a hub was configured with, and lets the defaults through when renamed', async () => {
     hub = createHub({ resetEvent: 'herald-reset', gapEvent: 'herald-gap' })
-    expect(hub.rules.controlEvents).toEqual(['herald-reset', 'herald-gap', 'slow-consumer'])
+    expect(hub.rules.controlEvents).toEqual(['herald-reset', 'herald-gap', 'slow-consumer', 'expired'])
+    expect((await publishFromBody(hub, { topic: 't', event: 'expired', data: '' })).status).toBe(400)
     expect((await publishFromBody(hub, { topic: 't', event: 'herald-gap', data: '' })).status).toBe(400)
     expect((await publishFromBody(hub, { topic: 't', event: 'reset', data: '' })).status).toBe(200)
   })

@@ -19,7 +19,7 @@ const FIELDS = new Set(['topic', 'event', 'data'])
  * Validates a parsed `POST /publish` body, `{ topic, event?, data }`, and publishes it on `hub`.
  * Anything wrong gives 400 with a reason and publishes nothing: a body that is not an object, a missing or
  * non-string field, an `id` (the hub assigns ids) or any other unknown field, an `event` named like one
- * of the hub's own notices (`hub.rules.controlEvents`: reset, gap, slow-consumer, the connected event),
+ * of the hub's own notices (`hub.rules.controlEvents`: reset, gap, slow-consumer, the connected event, expired),
  * and values the hub refuses (`HeraldEncodingError`, e.g. an event name with a line break or an event
  * over `maxEventBytes`; `HeraldTopicError`). A closed hub (`HeraldClosedError`) or an unavailable broker
  * (`HeraldBrokerError`) gives 503 with a `retry-after` header in `headers`. It checks the body only: put

@@ -1,6 +1,7 @@
 import { createMemoryBroker } from '../broker/memory.js'
 import type { Broker } from '../broker/types.js'
 import { HeraldConfigError } from '../errors.js'
+import { EXPIRED_EVENT } from '../http/lifetime.js'
 import { encodeComment, encodeEvent } from '../protocol/encode.js'
 import type {
   AdmissionRefusal,
@@ -90,9 +91,13 @@ export function createHub(hubOptions?: HubOptions): Hub {
     topicPattern: options.topicPattern,
     maxEventBytes: options.maxEventBytes,
     controlEvents: Object.freeze(
-      [options.resetEvent, options.gapEvent, SLOW_CONSUMER_EVENT, options.connectedEvent].filter(
-        (name): name is string => name !== undefined,
-      ),
+      [
+        options.resetEvent,
+        options.gapEvent,
+        SLOW_CONSUMER_EVENT,
+        options.connectedEvent,
+        EXPIRED_EVENT,
+      ].filter((name): name is string => name !== undefined),
     ),
   })
   const metrics = newMetrics()
