@@ -22,6 +22,7 @@ export interface ShutdownUnderLoadOptions {
 }
 
 interface Probe {
+  kind: 'stream' | 'publish'
   status?: number
   retryAfter?: string
   error?: string
@@ -62,25 +63,44 @@ function stream(
 }
 
 /** One request after the signal, on a fresh connection: its status and Retry-After, or the socket error. */
-function probe(url: string): Promise<Probe> {
+function probe(url: string, kind: 'stream' | 'publish'): Promise<Probe> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false }, (res) => {
-      // A stream admitted just before the signal took effect stays open until the hub ends it: read it
-      // in the background, the answer is its status.
-      res.resume()
-      res.on('error', () => {})
-      resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] })
-    })
-    req.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }))
+    const body = kind === 'publish' ? JSON.stringify({ topic: 'late', data: 'after the signal' }) : undefined
+    const req = http.request(
+      url,
+      {
+        agent: false,
+        method: body === undefined ? 'GET' : 'POST',
+        headers:
+          body === undefined
+            ? { accept: 'text/event-stream' }
+            : {
+                'content-type': 'application/json',
+                'content-length': Buffer.byteLength(body),
+                authorization: `Bearer ${publishToken}`,
+              },
+      },
+      (res) => {
+        // A stream admitted just before the signal took effect stays open until the hub ends it: read it
+        // in the background, the answer is its status.
+        res.resume()
+        res.on('error', () => {})
+        resolve({ kind, status: res.statusCode, retryAfter: res.headers['retry-after'] })
+      },
+    )
+    req.on('error', (error) =>
+      resolve({ kind, error: (error as NodeJS.ErrnoException).code ?? error.message }),
+    )
+    req.end(body)
   })
 }
 
 /**
  * Registers a test: start the app, open `streams` streams, publish one event to all, send SIGTERM, keep
- * sending requests until the process is gone. Every stream must end with `finalEvent` and the retry hint,
- * the process must exit 0 within `deadlineMs` with nothing on stderr, and no request after the signal may
- * see a reset connection: a 503 with Retry-After while the app drains, a refused connection once it has
- * stopped listening.
+ * sending requests (streams and publishes, alternately) until the process is gone. Every stream must end
+ * with `finalEvent` and the retry hint, the process must exit 0 within `deadlineMs` with nothing on
+ * stderr, and no request after the signal may see a reset connection: a 503 with Retry-After while the
+ * app drains (at least one stream and one publish), a refused connection once it has stopped listening.
  */
 export function describeShutdownUnderLoad(name: string, options: ShutdownUnderLoadOptions): void {
   const {
@@ -153,11 +173,15 @@ export function describeShutdownUnderLoad(name: string, options: ShutdownUnderLo
 
     const signalledAt = performance.now()
     child.kill('SIGTERM')
-    // Latecomers, one after another on fresh connections, while the app drains: until three got their
-    // 503, or the app no longer listens.
+    // Latecomers, one after another on fresh connections, alternately a stream and a publish, while the
+    // app drains: until three of each got their 503, or the app no longer listens.
     const late: Probe[] = []
-    while (exitedAt === 0 && late.filter((p) => p.status === 503).length < 3) {
-      const answer = await probe(`${origin}/events?topic=late`)
+    const refused = (kind: Probe['kind']) => late.filter((p) => p.kind === kind && p.status === 503)
+    while (exitedAt === 0 && (refused('stream').length < 3 || refused('publish').length < 3)) {
+      const answer =
+        late.length % 2 === 0
+          ? await probe(`${origin}/events?topic=late`, 'stream')
+          : await probe(`${origin}/publish`, 'publish')
       late.push(answer)
       if (answer.error !== undefined) break
       await new Promise((r) => setTimeout(r, 5))
@@ -178,13 +202,15 @@ export function describeShutdownUnderLoad(name: string, options: ShutdownUnderLo
         !e.text.endsWith(`retry: ${retryMs}\n\n`),
     )
     expect(bad.length, `streams without the final event and hint, e.g. ${JSON.stringify(bad[0])}`).toBe(0)
-    const refusedWith503 = late.filter((p) => p.status === 503)
-    expect(
-      refusedWith503.length,
-      `no latecomer got a 503: ${JSON.stringify(late.slice(0, 5))}`,
-    ).toBeGreaterThan(0)
-    for (const p of refusedWith503) expect(Number(p.retryAfter)).toBeGreaterThan(0)
-    // Admitted just before the signal took effect (a stream that then ended), a 503, or no listener any more.
+    for (const kind of ['stream', 'publish'] as const) {
+      expect(
+        refused(kind).length,
+        `no ${kind} after the signal got a 503: ${JSON.stringify(late.slice(0, 6))}`,
+      ).toBeGreaterThan(0)
+      for (const p of refused(kind)) expect(Number(p.retryAfter), `${kind} Retry-After`).toBeGreaterThan(0)
+    }
+    // Admitted just before the signal took effect (a stream that then ended, a publish that went out), a
+    // 503, or no listener any more.
     const resets = late.filter((p) => p.error !== undefined && p.error !== 'ECONNREFUSED')
     expect(resets, 'requests after the signal that saw a reset connection').toEqual([])
     for (const p of late) if (p.status !== undefined) expect([200, 503]).toContain(p.status)

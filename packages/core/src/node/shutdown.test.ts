@@ -1,5 +1,6 @@
+import { stat } from 'node:fs'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect, type Socket } from 'node:net'
 import { openStream, requestInfo } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
 import { HeraldConfigError } from '../errors.js'
@@ -35,6 +36,43 @@ describe('shutdown(server, hub)', () => {
     await done
     expect(server.listening).toBe(false)
     await expect(fetch(`${base}/?topic=t`)).rejects.toThrow()
+  })
+
+  it('answers a connection that queued while the loop was busy as the quiet period ran out', async () => {
+    const hub = createHub({ heartbeatMs: 0 })
+    const server = createServer((req, res) => void serveNode(hub, {}, req, requestInfo(req), res))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const done = shutdown(server, hub, { quietMs: 100, graceMs: 3000 })
+    // The kernel completes this connection at once; the server accepts it when the loop next polls. The
+    // loop is held past the quiet period inside an I/O callback (as ending thousands of streams holds
+    // it), so on its next turn the expired timer runs before that poll.
+    const socket = await new Promise<Socket>((resolve) =>
+      stat('.', () => {
+        const client = connect(port, '127.0.0.1')
+        process.nextTick(() => {
+          const until = performance.now() + 250
+          while (performance.now() < until) {}
+          resolve(client)
+        })
+      }),
+    )
+    let answer = ''
+    let error: string | undefined
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      answer += chunk
+    })
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      error = e.code ?? e.message
+    })
+    socket.end('GET /?topic=t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    await new Promise((resolve) => socket.once('close', resolve))
+    expect(error).toBeUndefined()
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /)
+    expect(answer).toMatch(/\r\nretry-after: \d+\r\n/i)
+    await done
+    expect(server.listening).toBe(false)
   })
 
   it('refuses bad timings with a typed error naming the option', async () => {

@@ -1,0 +1,4 @@
+import { fileURLToPath } from 'node:url'
+import { describeShutdownUnderLoad } from '@herald/sse-conformance'
+
+describeShutdownUnderLoad('hono-app', { appDir: fileURLToPath(new URL('..', import.meta.url)) })
