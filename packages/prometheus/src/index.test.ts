@@ -171,6 +171,68 @@ describe('registerHeraldMetrics', () => {
     stalled.close()
   })
 
+  it('fills the delivery latency histogram as events reach fast clients and, late, a slow one', async () => {
+    // A budget large enough that the slow client is held back, not cut.
+    const hub = createHub({ heartbeatMs: 0, budgetBytes: 64 * 1024 * 1024, drainTimeoutMs: 30_000 })
+    const registry = new Registry()
+    registerHeraldMetrics(hub, { registry })
+    const base = await serve(hub, registry)
+    const histogram = (m: Map<string, Family>) => {
+      const family = m.get('herald_delivery_latency_seconds')
+      expect(family?.type).toBe('HISTOGRAM')
+      const h = family!.metrics[0] as unknown as {
+        count: string
+        sum: string
+        buckets: Record<string, string>
+      }
+      const buckets = Object.fromEntries(Object.entries(h.buckets).map(([le, n]) => [Number(le), Number(n)]))
+      return { count: Number(h.count), sum: Number(h.sum), buckets }
+    }
+
+    let h = histogram(await scrape(base))
+    expect(h.count).toBe(0)
+    expect(Object.values(h.buckets).every((n) => n === 0)).toBe(true)
+
+    // Two readers, ten events: twenty writes timed, all well under a second.
+    const fast = [await open(`${base}/events?topic=fast`), await open(`${base}/events?topic=fast`)]
+    for (let i = 0; i < 10; i++) await hub.publish('fast', { data: `f${i}` })
+    await Promise.all(fast.map((s) => s.waitForEvents(10)))
+    h = histogram(await scrape(base))
+    expect(h.count).toBe(20)
+    expect(h.buckets[1]).toBe(20)
+    // Cumulative buckets: never decreasing, the largest one has every observation.
+    const bounds = Object.keys(h.buckets)
+      .map(Number)
+      .sort((a, b) => a - b)
+    for (let i = 1; i < bounds.length; i++)
+      expect(h.buckets[bounds[i]!]!).toBeGreaterThanOrEqual(h.buckets[bounds[i - 1]!]!)
+    expect(h.buckets[bounds.at(-1)!]).toBe(20)
+    const fastSum = h.sum
+
+    // A client that reads nothing: once its socket is full, events wait in its queue. Held 400 ms, then read.
+    const slow = await open(`${base}/events?topic=slow`, { paused: true })
+    const kib = 'k'.repeat(1024)
+    let published = 0
+    const deliveredBefore = hub.metrics().delivered
+    while (published - (hub.metrics().delivered - deliveredBefore) < 200) {
+      for (let b = 0; b < 50; b++) hub.publish('slow', { data: kib })
+      published += 50
+      await new Promise((r) => setTimeout(r, 0))
+      expect(published, 'the slow client\u2019s socket never filled').toBeLessThan(100_000)
+    }
+    const heldFrom = hub.metrics().delivered - deliveredBefore
+    await new Promise((r) => setTimeout(r, 400))
+    slow.resume()
+    await slow.waitForEvents(published, 30_000)
+    h = histogram(await scrape(base))
+    expect(h.count).toBe(20 + published)
+    expect(h.buckets[bounds.at(-1)!]).toBe(20 + published)
+    // The events that waited in the queue were written at least 400 ms after they were published.
+    const held = published - heldFrom
+    expect(h.buckets[0.25]).toBeLessThanOrEqual(20 + published - held)
+    expect(h.sum - fastSum).toBeGreaterThanOrEqual(held * 0.4)
+  })
+
   it('counts heartbeats, drops and gaps', async () => {
     const hub = createHub({ heartbeatMs: 20, budgetBytes: 64 * 1024, slowConsumer: 'drop-oldest' })
     const registry = new Registry()
