@@ -2,6 +2,7 @@
 // handles are measured apart from the clients'. Control is over the IPC channel; only 127.0.0.1 is bound.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { createHub, type Hub } from '@herald/sse-core'
 
 /** History is kept this long, so that it is empty again soon after the publishing stops. */
@@ -16,6 +17,8 @@ export type Reply =
   | {
       type: 'measure'
       heapUsed: number
+      /** Used bytes per V8 heap space: growth in code space is compiled code, in old space retained objects. */
+      spaces: Record<string, number>
       rss: number
       handles: Record<string, number>
       handleCount: number
@@ -63,9 +66,12 @@ if (process.send) {
   process.on('message', async (command: Command) => {
     if (command.type === 'measure') {
       if (command.gc) {
-        // Twice: the first pass queues finalizers whose memory the second frees.
-        globalThis.gc?.()
-        await new Promise((r) => setImmediate(r))
+        // Several full collections with turns of the loop between: a pass queues finalizers and weak
+        // callbacks (closed sockets' resources), whose memory only a later pass frees.
+        for (let i = 0; i < 3; i++) {
+          globalThis.gc?.()
+          await new Promise((r) => setTimeout(r, 50))
+        }
         globalThis.gc?.()
       }
       const handles: Record<string, number> = {}
@@ -75,6 +81,7 @@ if (process.send) {
       send({
         type: 'measure',
         heapUsed: memory.heapUsed,
+        spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])),
         rss: memory.rss,
         handles,
         handleCount: active.length,
