@@ -201,22 +201,25 @@ export class Fleet {
         (s, before) => fleet.onEvents(s, before),
         () => ({ latencies: options.latencies }),
       )
-      if (options.stalled) {
-        fleet.streams.push(
-          ...(await connect(
-            server.port,
-            options.stalled,
-            () => {},
-            () => ({ stall: true }),
-          )),
-        )
-      }
+      if (options.stalled) await fleet.addStalled(options.stalled)
       await server.waitForCount(subscribers + (options.stalled ?? 0))
     } catch (error) {
       await fleet.close()
       throw error
     }
     return fleet
+  }
+
+  /** Connects `n` streams that never read after their headers. */
+  async addStalled(n: number): Promise<void> {
+    this.streams.push(
+      ...(await connect(
+        this.server.port,
+        n,
+        () => {},
+        () => ({ stall: true }),
+      )),
+    )
   }
 
   private onEvents(s: CountingStream, before: number): void {

@@ -223,8 +223,16 @@ export async function slowConsumers(
   for (const kind of kinds) {
     for (const stalled of [0, config.stalled]) {
       const sink: number[] = []
-      const fleet = await Fleet.open(kind, config.readers, { latencies: sink, stalled })
+      const fleet = await Fleet.open(kind, config.readers, { latencies: sink })
       try {
+        // Warm up first (1 s of the same traffic), so pools and compiled code are not counted as growth.
+        fleet.server.send({ type: 'run', window: 64, mode: 'burst', bytes: config.bytes })
+        await sleep(1000)
+        const warm = await fleet.server.ask({ type: 'stop' }, 'stopped')
+        await fleet.drained(warm.published)
+        sink.length = 0
+        if (stalled) await fleet.addStalled(stalled)
+        await fleet.server.waitForCount(config.readers + stalled)
         const before = await fleet.server.memory()
         fleet.server.send({ type: 'run', window: 64, mode: 'burst', bytes: config.bytes })
         await sleep(config.seconds * 1000)

@@ -47,7 +47,7 @@ export const LABEL: Record<ServerKind, string> = {
   'herald-node': 'Herald on node:http',
   'better-sse': 'better-sse (Channel)',
   'fastify-sse': '@fastify/sse',
-  'express-sse': 'Express 5 + compression, res.flush',
+  'express-sse': 'Express + compression (hand)',
   'hono-sse': 'Hono streamSSE',
   'h3-sse': 'h3 createEventStream',
   'express-floor': 'Express floor',
