@@ -54,6 +54,7 @@ const slow = load<{
 }>('slow')
 const churn = load<{ config: { cycles: number; concurrency: number }; results: ChurnResult[] }>('churn')
 const scale = load<{
+  config: { requested: number; streams: number; fdLimit: number; addresses: number }
   results: {
     kind: ServerKind
     streams: number
@@ -677,8 +678,19 @@ if (scale) {
   out.push(
     '## Scale: idle streams on one process',
     '',
-    context(scale.machine),
+    context(
+      scale.machine,
+      `; ${fmt(scale.config.streams)} streams, ${fmt(scale.config.requested)} requested`,
+    ),
     '',
+    ...(scale.config.streams < scale.config.requested
+      ? [
+          `The machine's hard limit on open files per process (${fmt(scale.config.fdLimit)}) could not be raised, so`,
+          `this run held ${fmt(scale.config.streams)} streams instead of ${fmt(scale.config.requested)}; on a machine where`,
+          '`ulimit -n 200000` succeeds, `pnpm bench:scale` runs the full number.',
+          '',
+        ]
+      : []),
     'From `pnpm bench:scale` (not part of `pnpm bench`): one server process holds the streams, the client',
     'spreads its sockets over several loopback source addresses (127.0.0.2 and up) to get past one',
     'address\'s ephemeral ports. "One event reaches all": from the publish to the last stream\'s receipt.',

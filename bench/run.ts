@@ -19,6 +19,12 @@ const GROUPS: Record<string, ServerKind[]> = {
   h3: ['node', 'h3-floor', 'herald-h3', 'h3-sse'],
 }
 
+// GROUPS=express,koa and MODES=tick narrow the throughput run (for profiling with SERVER_PROF_DIR).
+const groups = Object.fromEntries(
+  Object.entries(GROUPS).filter(([name]) => !process.env.GROUPS || process.env.GROUPS.split(',').includes(name)),
+)
+const modes = (process.env.MODES?.split(',') ?? ['burst', 'tick']) as ('burst' | 'tick')[]
+
 const fdLimit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim())
 if (Number.isFinite(fdLimit) && fdLimit < 8000)
   throw new Error(`ulimit -n is ${fdLimit}; this bench needs 8,000`)
@@ -29,12 +35,12 @@ const step = (name: string) => console.log(`\n${name} (${((Date.now() - started)
 
 if (wanted('throughput')) {
   step('fan-out throughput, 1,000 subscribers, burst and paced')
-  const r = await throughput(GROUPS, {
+  const r = await throughput(groups, {
     subscribers: 1000,
-    slices: quick ? 2 : 6,
+    slices: Number(process.env.SLICES ?? (quick ? 2 : 6)),
     sliceMs: quick ? 250 : 400,
     window: 64,
-    modes: ['burst', 'tick'],
+    modes,
   })
   saveResults('throughput', { mode, ...r })
 }
