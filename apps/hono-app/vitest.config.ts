@@ -1,4 +1,6 @@
-import { defineProject } from 'vitest/config'
-import { heraldProject } from '../../vitest.shared.ts'
+import { defineConfig } from 'vitest/config'
 
-export default defineProject(heraldProject('hono-app'))
+// Real servers and sockets: give each test and hook time on a loaded machine.
+export default defineConfig({
+  test: { name: 'hono-app', testTimeout: 20_000, hookTimeout: 20_000 },
+})

@@ -1,6 +1,6 @@
 import { HeraldConfigError, type Hub } from '@herald/sse-core'
 import { BuildLimitError, BuildRequestError, BuildRunnerStoppedError } from './errors.js'
-import { TOPIC_BUILDS } from './hub.js'
+import { publishAndForget, TOPIC_BUILDS } from './hub.js'
 
 /** The stages every simulated build goes through, in order. */
 export const STAGES = ['checkout', 'install', 'test', 'deploy'] as const
@@ -309,7 +309,7 @@ export class BuildRunner {
   }
 
   #publish(event: string, data: unknown): void {
-    this.#hub.publish(TOPIC_BUILDS, { event, data: JSON.stringify(data) })
+    publishAndForget(this.#hub, TOPIC_BUILDS, { event, data: JSON.stringify(data) })
   }
 }
 

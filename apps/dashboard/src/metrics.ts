@@ -1,5 +1,5 @@
 import type { Hub } from '@herald/sse-core'
-import { TOPIC_METRICS } from './hub.js'
+import { publishAndForget, TOPIC_METRICS } from './hub.js'
 
 /** The `metrics` event's data. Rates are per second over the last interval. */
 export interface DashboardMetrics {
@@ -52,7 +52,7 @@ export function publishMetrics(hub: Hub, options: MetricsPublisherOptions = {}):
       time,
     }
     last = { time, ...m }
-    hub.publish(TOPIC_METRICS, { event: 'metrics', data: JSON.stringify(data) })
+    publishAndForget(hub, TOPIC_METRICS, { event: 'metrics', data: JSON.stringify(data) })
   }, intervalMs)
   timer.unref?.()
   return { stop: () => clearInterval(timer) }

@@ -64,7 +64,7 @@ it('Ctrl-C: open streams get a shutdown event and a retry hint, then the process
   for (const text of texts) {
     expect(text).toContain('event: log')
     // The running build is reported cancelled, then the stream ends with the shutdown event and the hint.
-    expect(text).toMatch(/event: build-finished\nid: \S+\ndata: \{[^\n]*"status":"cancelled"/)
+    expect(text).toMatch(/id: \S+\nevent: build-finished\ndata: \{[^\n]*"status":"cancelled"/)
     expect(text.endsWith('event: shutdown\ndata: {"retryMs":1000}\n\nretry: 1000\n\n')).toBe(true)
   }
 })

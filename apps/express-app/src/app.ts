@@ -1,18 +1,9 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import {
-  type CloseOptions,
-  checkBearer,
-  createHub,
-  createPublishGuard,
-  type Hub,
-  publishFromBody,
-} from '@herald/sse-core'
+import { checkBearer, createPublishGuard, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-express'
 import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import { PAGE } from './page.js'
-import { resolveSecrets, type Secrets } from './tokens.js'
+import type { Secrets } from './tokens.js'
 
 /** Topics under this prefix are served on `/events-private` only. */
 const PRIVATE = 'private:'
@@ -67,79 +58,23 @@ export function buildApp(hub: Hub, secrets: Secrets): Express {
       if (refused) res.status(refused.status).json(refused.body)
       else next()
     },
-    // strict: false lets any JSON through, so a non-object gets publishFromBody's reason, not "invalid JSON".
+    // strict: false lets any JSON through, so a non-object gets publishFromBody's reason.
     express.json({ strict: false, limit: '64kb' }),
     async (req, res) => {
-      const { status, body } = await publishFromBody(hub, req.body)
-      res.status(status).json(body)
+      const { status, body, headers } = await publishFromBody(hub, req.body)
+      res
+        .status(status)
+        .set(headers ?? {})
+        .json(body)
     },
   )
 
-  // Body parser errors (bad JSON, too large) carry a 4xx status: answer with it and a reason.
+  // Body parser errors (bad JSON 400, too large 413) carry their status: answer it as JSON with a reason.
   const onError: ErrorRequestHandler = (err, _req, res, next) => {
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 0
-    if (status === 0 || res.headersSent) return next(err)
-    const reason =
-      err.type === 'entity.parse.failed'
-        ? `body is not valid JSON: ${err.message}`
-        : err.type === 'entity.too.large'
-          ? 'body is larger than 64 KiB'
-          : err.message
-    res.status(status).json({ error: reason })
+    if (res.headersSent || !(err?.status >= 400 && err.status < 500)) return next(err)
+    const reason = err.type === 'entity.parse.failed' ? `body is not valid JSON: ${err.message}` : err.message
+    res.status(err.status).json({ error: reason })
   }
   app.use(onError)
   return app
-}
-
-export interface StartOptions extends Partial<Secrets> {
-  /** Port to listen on; 0 picks a free one. */
-  port?: number
-  hub?: Hub
-}
-
-export interface RunningApp {
-  url: string
-  hub: Hub
-  /** Ends every stream (after `options`, e.g. a `retryMs` hint) and then the server. */
-  close(options?: CloseOptions): Promise<void>
-}
-
-/**
- * Builds the app around `hub` and listens on `port`. Tokens come from the options, else from
- * `PUBLISH_TOKEN` / `EVENTS_TOKEN` (see `resolveSecrets`: required in production).
- */
-export async function start({ port = 0, hub, ...given }: StartOptions = {}): Promise<RunningApp> {
-  const secrets = resolveSecrets(given)
-  hub ??= createHub()
-  const server = createServer(
-    {
-      // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at most
-      // 64 KiB), checked every second: Node's 60 s / 300 s let slow senders hold sockets open for minutes.
-      // An event stream is a GET whose request is complete with its headers, so it is not affected.
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
-      connectionsCheckingInterval: 1000,
-    },
-    buildApp(hub, secrets),
-  )
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const url = `http://localhost:${(server.address() as AddressInfo).port}`
-  return {
-    url,
-    hub,
-    async close(options) {
-      // Streams never end on their own: end them through the hub, then drop keep-alive connections.
-      if (!hub.closed) await hub.close(options)
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-    },
-  }
 }

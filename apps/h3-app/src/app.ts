@@ -1,31 +1,17 @@
-import { once } from 'node:events'
-import http from 'node:http'
-import http2 from 'node:http2'
-import type { AddressInfo } from 'node:net'
-import {
-  type CloseOptions,
-  checkBearer,
-  createHub,
-  createPublishGuard,
-  type Hub,
-  publishFromBody,
-} from '@herald/sse-core'
+import { checkBearer, createPublishGuard, type Hub, publishFromBody } from '@herald/sse-core'
 import { sse } from '@herald/sse-h3'
 import compression from 'compression'
-import { assertBodySize, fromNodeHandler, H3, HTTPError, html, type NodeMiddleware, raw } from 'h3'
-import { serve } from 'h3/node'
+import { assertBodySize, fromNodeHandler, H3, HTTPError, html, type NodeMiddleware, raw, readBody } from 'h3'
 import { PAGE } from './page.js'
-import { resolveSecrets, type Secrets } from './tokens.js'
+import type { Secrets } from './tokens.js'
 
 /** Topics under this prefix are served on `/events-private` only. */
 const PRIVATE = 'private:'
 
-const MAX_BODY_BYTES = 64 * 1024
-
 /**
- * The h3 app: the demo page, the event stream (`private:` topics refused), the private stream (any
- * topic, `Authorization: Bearer <eventsToken>`) and the publish endpoint (`Bearer <publishToken>`),
- * behind compression.
+ * The sample app: `GET /` (demo page), `GET /events?topic=T` (SSE; repeat `topic` for several; `private:`
+ * topics refused), `GET /events-private?topic=T` (any topic, `Authorization: Bearer <eventsToken>`) and
+ * `POST /publish` (JSON `{ topic, event?, data }` → `{ id }`, `Authorization: Bearer <publishToken>`).
  */
 export function buildApp(hub: Hub, secrets: Secrets): H3 {
   const app = new H3()
@@ -37,7 +23,7 @@ export function buildApp(hub: Hub, secrets: Secrets): H3 {
   // (The cast: compression is typed for Express's request, h3 hands it Node's.)
   app.use(fromNodeHandler(compression() as NodeMiddleware))
   app.get('/', () => html(raw(PAGE)))
-  // One subscriber per request: topics from `?topic=` (repeatable), replay from Last-Event-ID.
+  // Topics come from the `topic` query parameters; Last-Event-ID (header or `lastEventId` query) replays.
   app.get(
     '/events',
     sse(hub, {
@@ -70,87 +56,19 @@ export function buildApp(hub: Hub, secrets: Secrets): H3 {
     }
     let body: unknown
     try {
-      assertBodySize(event, MAX_BODY_BYTES)
-      body = JSON.parse(await event.req.text())
+      assertBodySize(event, 64 * 1024)
+      body = await readBody(event)
     } catch (error) {
-      if (HTTPError.isError(error) && error.status === 413) {
-        event.res.status = 413
-        return { error: 'body is larger than 64 KiB' }
-      }
-      event.res.status = 400
-      return { error: `body is not valid JSON: ${(error as Error).message}` }
+      // readBody's own errors (400 bad JSON, 413 over the limit) answer as JSON with their reason.
+      if (!HTTPError.isError(error)) throw error
+      event.res.status = error.status
+      return { error: error.message }
     }
-    // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503.
-    const outcome = await publishFromBody(hub, body)
-    event.res.status = outcome.status
-    return outcome.body
+    // Checks the fields, publishes, and says what to answer: 200 { id }, 400 { error } or 503 with Retry-After.
+    const { status, body: answer, headers: extra } = await publishFromBody(hub, body)
+    event.res.status = status
+    for (const [name, value] of Object.entries(extra ?? {})) event.res.headers.set(name, value)
+    return answer
   })
   return app
-}
-
-export interface StartOptions extends Partial<Secrets> {
-  /** Port to listen on; 0 picks a free one. */
-  port?: number
-  hub?: Hub
-  /** Serve HTTP/2 over cleartext (h2c) instead of HTTP/1.1. */
-  http2?: boolean
-}
-
-export interface RunningApp {
-  url: string
-  hub: Hub
-  /** Ends every stream (after `options`, e.g. a `retryMs` hint so clients come back), then the server. */
-  close(options?: CloseOptions): Promise<void>
-}
-
-/**
- * Starts the app on node:http (or node:http2 for h2c) with srvx's Node handler, which hands the adapter
- * the raw Node response (the fast path) and lets Express middleware run. Tokens come from the options,
- * else from `PUBLISH_TOKEN` / `EVENTS_TOKEN` (see `resolveSecrets`: required in production).
- */
-export async function start({
-  port = 0,
-  hub,
-  http2: h2c = false,
-  ...given
-}: StartOptions = {}): Promise<RunningApp> {
-  const secrets = resolveSecrets(given)
-  hub ??= createHub()
-  // `manual`: srvx only builds the handler; the server below is ours, so it can also be node:http2
-  // (srvx listens with HTTP/2 only over TLS). `gracefulShutdown: false`: main.ts handles the signals.
-  const { node } = serve(buildApp(hub, secrets), { manual: true, gracefulShutdown: false })
-  const handler = node!.handler as http.RequestListener
-  const server = h2c
-    ? http2.createServer(handler as never)
-    : http.createServer(
-        {
-          // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at
-          // most 64 KiB), checked every second: Node's 60 s / 300 s let slow senders hold sockets for
-          // minutes. An event stream is a GET, complete with its headers, so it is not affected.
-          headersTimeout: 10_000,
-          requestTimeout: 30_000,
-          connectionsCheckingInterval: 1000,
-        },
-        handler,
-      )
-  server.listen(port)
-  await once(server, 'listening')
-  const sessions = new Set<http2.ServerHttp2Session>()
-  server.on('session', (session: http2.ServerHttp2Session) => {
-    sessions.add(session)
-    session.once('close', () => sessions.delete(session))
-  })
-  return {
-    url: `http://localhost:${(server.address() as AddressInfo).port}`,
-    hub,
-    async close(options) {
-      // Streams never end on their own: end them through the hub, then drop idle connections.
-      if (!hub.closed) await hub.close(options)
-      const closed = new Promise((resolve) => server.close(resolve))
-      // Idle keep-alive connections (HTTP/1.1) and sessions (h2c) would otherwise hold the server open.
-      if ('closeAllConnections' in server) server.closeAllConnections()
-      for (const session of sessions) session.close()
-      await closed
-    },
-  }
 }

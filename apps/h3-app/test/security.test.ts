@@ -1,5 +1,5 @@
+import { describeSampleAppSecurity } from '@herald/sse-conformance'
 import { chromium } from 'playwright-core'
-import { describeSampleAppSecurity } from '../../../packages/core/src/test-utils/sample-app-suite.js'
-import { start } from '../src/app.js'
+import { start } from '../src/server.js'
 
 describeSampleAppSecurity('h3-app', start, chromium)

@@ -1,10 +1,19 @@
-import { start } from './app.js'
+// Listens and prints the URL. Ctrl-C (or SIGTERM) ends every stream with a retry hint, so browsers come
+// back when the server does, then exits.
+import { start } from './server.js'
 
 const app = await start({ port: Number(process.env.PORT ?? 3000) })
-console.log(`Herald + Hono demo on ${app.url}`)
+console.log(`Herald Hono sample: ${app.url}`)
+console.log(`  watch:   curl -N '${app.url}/events?topic=demo'`)
 
-// Ctrl-C or a stop signal: every client gets a retry hint and its stream ends, then the server stops.
-const stop = () => {
+let stoppingSince = 0
+const shutdown = () => {
+  if (stoppingSince) {
+    // One Ctrl-C can arrive twice (from the terminal and relayed by npm); a later one means "stop now".
+    if (Date.now() - stoppingSince > 1000) process.exit(130)
+    return
+  }
+  stoppingSince = Date.now()
   app.close({ retryMs: 1000 }).then(
     () => process.exit(0),
     (error) => {
@@ -13,5 +22,5 @@ const stop = () => {
     },
   )
 }
-process.once('SIGINT', stop)
-process.once('SIGTERM', stop)
+process.on('SIGINT', shutdown)
+process.on('SIGTERM', shutdown)

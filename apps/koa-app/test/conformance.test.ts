@@ -1,5 +1,5 @@
 import { runConformance } from '@herald/sse-conformance'
-import { start } from '../src/app.js'
+import { start } from '../src/server.js'
 
 // The suite publishes through the protected route with the token the app is started with.
 const publishToken = 'conformance-publish'

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Published entry: the CLI is built to dist/ (in this repo, tests import src/ directly).
-import '../dist/cli.js'
+import '../dist/cli.mjs'

@@ -3,6 +3,7 @@
  * `runConformance(target)`; against a running server, `checkServer(urls)` or the `herald-conformance` CLI.
  */
 export * from './cases/index.js'
+export { type ChromiumLike, describeSampleAppSecurity, type SampleAppStart } from './herald-app/security.js'
 export { decodeBody, HttpClient, type Protocol, type RawResponse, type ResponseHead } from './http.js'
 export {
   applicability,

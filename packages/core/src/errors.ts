@@ -77,3 +77,17 @@ export class HeraldClosedError extends HeraldError {
     this.retryAfterSeconds = retryAfterSeconds
   }
 }
+
+/**
+ * The broker (e.g. Redis) is unavailable: the event was not published, or the history could not be read.
+ * HTTP 503 with `Retry-After`; `publishFromBody` answers so. The cause, when known, is `cause`.
+ */
+export class HeraldBrokerError extends HeraldError {
+  readonly status = 503
+  /** What to send as `Retry-After`. */
+  readonly retryAfterSeconds: number
+  constructor(message: string, retryAfterSeconds = 5, options?: ErrorOptions) {
+    super('ERR_HERALD_BROKER_UNAVAILABLE', message, options)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}

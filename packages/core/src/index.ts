@@ -1,4 +1,17 @@
+export { formatId, parseSeq } from './broker/ids.js'
 export {
+  type Broker,
+  type BrokerEntry,
+  type BrokerListener,
+  type BrokerPublish,
+  type BrokerReplay,
+  type BrokerResetReason,
+  createMemoryBroker,
+  frameWithId,
+  type MemoryBrokerOptions,
+} from './broker/index.js'
+export {
+  HeraldBrokerError,
   HeraldClosedError,
   HeraldConfigError,
   HeraldEncodingError,
@@ -9,7 +22,7 @@ export {
 export { admitStream } from './http/admit.js'
 export { SSE_HEADERS } from './http/headers.js'
 export { readLastEventId } from './http/last-event-id.js'
-export { type PublishOutcome, publishFromBody } from './http/publish-body.js'
+export { type PublishOutcome, type PublishStatus, publishFromBody } from './http/publish-body.js'
 export {
   checkBearer,
   createPublishGuard,
@@ -18,9 +31,7 @@ export {
 } from './http/publish-guard.js'
 export { parseRequestUrl } from './http/request-url.js'
 export { serveWeb } from './http/serve-web.js'
-export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './hub/history.js'
 export { createHub } from './hub/hub.js'
-export { formatId, parseSeq } from './hub/ids.js'
 export { MAX_TOPIC_LENGTH } from './hub/topics.js'
 export { encodeComment, encodeEvent, encodeEventText, type SseMessage } from './protocol/index.js'
 export { createWebSink, type WebSink, type WebSinkOptions } from './sink/web.js'
@@ -30,21 +41,18 @@ export type {
   AuthorizeRefusal,
   AuthorizeRequest,
   AuthorizeVerdict,
+  BrokerOutagePolicy,
   CloseOptions,
   CloseReason,
   HistoryOptions,
-  HistoryStore,
-  HistoryUsage,
   Hub,
   HubMetrics,
   HubOptions,
   HubRules,
   PublishMessage,
-  ReplayResult,
   RequestInfo,
   Sink,
   SlowConsumerPolicy,
-  StoredEvent,
   StreamOptions,
   SubscribeOptions,
   Subscription,

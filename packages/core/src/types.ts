@@ -1,5 +1,7 @@
-// The contract between the core, the adapters and the stores. Implementations live beside it:
-// sink/ (node and web sinks), hub/ (topics, fan-out, history, heartbeat, policies), http/ (request admission).
+// The contract between the core and the adapters. Implementations live beside it: sink/ (node and web
+// sinks), hub/ (topics, fan-out, heartbeat, policies), broker/ (ids, history, other processes),
+// http/ (request admission).
+import type { Broker } from './broker/types.js'
 import type { SseMessage } from './protocol/encode.js'
 
 /**
@@ -36,37 +38,11 @@ export type SlowConsumerPolicy = 'disconnect' | 'drop-oldest' | 'latest'
 /** Why a subscription ended. */
 export type CloseReason = 'client-gone' | 'slow-consumer' | 'drain-timeout' | 'hub-closed' | 'unsubscribed'
 
-/** One event as retained by history stores. `bytes` is the encoded frame, shared by every subscriber. */
-export interface StoredEvent {
-  /** Hub-assigned sequence number, strictly increasing within one epoch. */
-  seq: number
-  topics: readonly string[]
-  bytes: Uint8Array
-  /** Milliseconds since the Unix epoch at publish time. */
-  time: number
-}
-
-/** What a store answers to a Last-Event-ID lookup. */
-export type ReplayResult =
-  | { kind: 'events'; events: StoredEvent[] }
-  /** The id is older than what is retained on one of the topics, or unknown: events may be missing. */
-  | { kind: 'reset' }
-
-/** Pluggable history. The in-memory store is the default; `@herald/sse-redis` brings a durable one. */
-export interface HistoryStore {
-  append(event: StoredEvent): void | Promise<void>
-  /** Events on any of `topics` with `seq > afterSeq`, in order and without duplicates. */
-  since(topics: readonly string[], afterSeq: number): ReplayResult | Promise<ReplayResult>
-  /** What the store holds in this process, for `hub.metrics()` (`historyEvents`, `historyBytes`). */
-  usage?(): HistoryUsage
-  close?(): void | Promise<void>
-}
-
-/** Events retained (each counted once, whatever its number of topics) and the bytes of their frames. */
-export interface HistoryUsage {
-  events: number
-  bytes: number
-}
+/**
+ * What `publish` does while the broker is unavailable: `reject` (with `HeraldBrokerError`, the default),
+ * or `local`: deliver to this process's subscribers only, without an id and without history.
+ */
+export type BrokerOutagePolicy = 'reject' | 'local'
 
 /** Bounds of the in-memory history. */
 export interface HistoryOptions {
@@ -89,10 +65,18 @@ export interface HubOptions {
   drainTimeoutMs?: number
   /** Event name sent (before the next event) after `drop-oldest` dropped events. Default `gap`. */
   gapEvent?: string
-  /** Retained history, or false for none. Defaults: 1000 events per topic, 5 minutes, 64 MiB in all. */
+  /**
+   * Assigns ids, keeps history and carries events between processes. Default: `createMemoryBroker()`
+   * with this hub's `history` and `epoch` (which must not be set with another broker).
+   */
+  broker?: Broker
+  /** What `publish` does while the broker is unavailable. Default `reject`. */
+  brokerOutage?: BrokerOutagePolicy
+  /**
+   * History of the default memory broker, or false for none. Defaults: 1000 events per topic,
+   * 5 minutes, 64 MiB in all.
+   */
   history?: false | HistoryOptions
-  /** Replaces the in-memory history (and ignores `history` bounds). */
-  store?: HistoryStore
   /** Event name sent when a Last-Event-ID cannot be replayed exactly. Default `reset`. */
   resetEvent?: string
   /** Idle interval after which a `:` comment is sent. 0 disables. Default 15 000 ms. */
@@ -119,12 +103,12 @@ export interface HubOptions {
   topicPattern?: RegExp
   /** Largest encoded event `publish` accepts, in bytes; a larger one throws `HeraldEncodingError`. Default 1 MiB. */
   maxEventBytes?: number
-  /** Identifies this hub's id space; ids from another epoch get a reset. Default: random per process. */
+  /** The default memory broker's id space; ids from another epoch get a reset. Default: random per process. */
   epoch?: string
   onSubscribe?(subscription: Subscription): void
   onUnsubscribe?(subscription: Subscription, reason: CloseReason): void
   /**
-   * Receives errors the hub cannot throw to a caller: a hook that threw, a store that failed a lookup
+   * Receives errors the hub cannot throw to a caller: a hook that threw, a broker that failed a lookup
    * (the subscriber then gets a reset). Default: rethrown asynchronously, like an unhandled error.
    */
   onError?(error: unknown): void
@@ -164,7 +148,7 @@ export interface HubMetrics {
   slowConsumerDisconnects: number
   drainTimeouts: number
   refused: { limit: number; clientLimit: number; closed: number }
-  /** Events the history holds (each once), from the store's `usage()`; 0 for a store without it. */
+  /** Events the history holds in this process (each once), from the broker's `usage()`; 0 without it. */
   historyEvents: number
   /** Bytes of those events' frames. */
   historyBytes: number
@@ -191,8 +175,14 @@ export interface CloseOptions {
 }
 
 export interface Hub {
-  /** Encodes once and fans out to every subscriber of any of `topics`. Returns the id it assigned. */
-  publish(topics: string | readonly string[], message: PublishMessage): string
+  /**
+   * Encodes once, has the broker assign the id and append to history, and fans out to every subscriber
+   * of any of `topics`. Resolves the id. Async because a shared broker (Redis) assigns ids remotely; the
+   * memory broker delivers before the promise resolves. Bad input throws synchronously (no promise);
+   * a broker outage rejects with `HeraldBrokerError` (or, with `brokerOutage: 'local'`, resolves `''`
+   * after delivering locally only).
+   */
+  publish(topics: string | readonly string[], message: PublishMessage): Promise<string>
   /** Registers a subscriber. Throws `HeraldLimitError` (over a limit) or `HeraldClosedError`. */
   subscribe(options: SubscribeOptions): Subscription
   /** Subscribers on `topic`, or on the whole hub without an argument. */

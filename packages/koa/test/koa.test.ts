@@ -99,7 +99,7 @@ describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
     })
     expect(client.status).toBe(200)
     await waitFor(() => hub.subscriberCount('t') === 1, 'the subscriber', 2000)
-    const id = hub.publish('t', { data: 'plain' })
+    const id = await hub.publish('t', { data: 'plain' })
     expect(await client.waitForEvents(1)).toEqual([{ id, event: undefined, data: 'plain' }])
     client.close()
   })

@@ -33,7 +33,9 @@ export const backpressureBurst: ConformanceCase = {
         5000,
       )
       // One synchronous loop: the hardest burst there is, nothing interleaves with it.
-      for (let i = 0; i < count; i++) ids.push(server.hub.publish(topic, { data: `b${i}` }))
+      const pending: Promise<string>[] = []
+      for (let i = 0; i < count; i++) pending.push(server.hub.publish(topic, { data: `b${i}` }))
+      ids.push(...(await Promise.all(pending)))
     } else {
       order = await publishConcurrently(ctx, server, topic, ids, count)
     }

@@ -113,11 +113,13 @@ describe.each(TRANSPORTS)('backpressure over the %s sink', (transport) => {
     const lastByKey = new Map<string, number>()
     let n = 0
     while (hub.metrics().coalesced < 500 && n < 40_000) {
+      // Published in one synchronous run (nothing is flushed in between), then their ids read.
+      const batch: [string, Promise<string>][] = []
       for (let b = 0; b < 50; b++, n++) {
         const key = `k${n % keys}`
-        const id = hub.publish('t', { data: `${key}:${n}:${KIB}`, key })
-        lastByKey.set(key, seqOf(id))
+        batch.push([key, hub.publish('t', { data: `${key}:${n}:${KIB}`, key })])
       }
+      for (const [key, id] of batch) lastByKey.set(key, seqOf(await id))
       await tick()
     }
     slow.resume()

@@ -2,9 +2,14 @@ import type { SlowConsumerPolicy } from '../types.js'
 
 /** One frame waiting for a subscriber. Live entries are shared by every subscriber of the publish. */
 export interface QueueEntry {
-  /** Hub sequence number; 0 for frames that are not events (gap, reset, connected, retry). */
+  /**
+   * Positive for events: the hub's delivery stamp, increasing with each live event (a subscriber of two
+   * topics of one publish keeps it once). 0 for frames that are not events (gap, reset, connected, retry).
+   */
   readonly seq: number
   readonly bytes: Uint8Array
+  /** The broker's id of a live event (for deduplication against a replay). */
+  readonly id?: string
   /** Coalescing key for the `latest` policy; frames without one are never coalesced. */
   readonly key?: string | undefined
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
 import { openStream, type StreamClient } from '../test-utils/stream-client.js'
+import { createSwitchableBroker } from '../test-utils/switchable-broker.js'
 import { startServer, type TestServer } from '../test-utils/test-server.js'
 import { handler } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
@@ -85,5 +86,34 @@ describe('publishFromBody', () => {
     expect(stream.text).not.toContain('bad')
     expect(hub.metrics().published).toBe(2)
     stream.close()
+  })
+})
+
+describe('publishFromBody on a broker that is down', () => {
+  it('answers 503 with Retry-After, and 200 again once it is back', async () => {
+    const broker = createSwitchableBroker({ epoch: 'sw' })
+    const hub = createHub({ broker })
+    broker.down()
+    const outcome = await publishFromBody(hub, { topic: 't', data: 'x' })
+    expect(outcome).toEqual({
+      status: 503,
+      body: { error: 'the test broker is down' },
+      headers: { 'retry-after': '3' },
+    })
+    broker.up()
+    expect(await publishFromBody(hub, { topic: 't', data: 'x' })).toEqual({
+      status: 200,
+      body: { id: 'sw-1' },
+    })
+    await hub.close()
+  })
+
+  it('answers 503 with Retry-After on a closed hub', async () => {
+    const hub = createHub()
+    await hub.close({ retryMs: 4000 })
+    expect(await publishFromBody(hub, { topic: 't', data: 'x' })).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '4' },
+    })
   })
 })

@@ -1,10 +1,15 @@
-import { HeraldClosedError, HeraldEncodingError, HeraldTopicError } from '../errors.js'
+import { HeraldBrokerError, HeraldClosedError, HeraldEncodingError, HeraldTopicError } from '../errors.js'
 import type { Hub } from '../types.js'
 
-/** The outcome of `POST /publish`: the HTTP status and the JSON body to send. */
+/** The statuses `publishFromBody` and `createPublishGuard` answer with (literal, so frameworks need no cast). */
+export type PublishStatus = 200 | 400 | 401 | 403 | 415 | 503
+
+/** The outcome of `POST /publish`: the HTTP status, the JSON body and any headers to send. */
 export interface PublishOutcome {
-  status: number
+  status: PublishStatus
   body: { id: string } | { error: string }
+  /** Response headers to set as well: `retry-after` on a 503 (hub closed, broker unavailable). */
+  headers?: Record<string, string>
 }
 
 const FIELDS = new Set(['topic', 'event', 'data'])
@@ -16,13 +21,14 @@ const FIELDS = new Set(['topic', 'event', 'data'])
  * non-string field, an `id` (the hub assigns ids) or any other unknown field, an `event` named like one
  * of the hub's own notices (`hub.rules.controlEvents`: reset, gap, slow-consumer, the connected event),
  * and values the hub refuses (`HeraldEncodingError`, e.g. an event name with a line break or an event
- * over `maxEventBytes`; `HeraldTopicError`). A closed hub gives 503. It checks the body only: put the
- * request checks (`checkPublishRequest`: Content-Type, Origin, token) in front of it.
+ * over `maxEventBytes`; `HeraldTopicError`). A closed hub (`HeraldClosedError`) or an unavailable broker
+ * (`HeraldBrokerError`) gives 503 with a `retry-after` header in `headers`. It checks the body only: put
+ * the request checks (`checkPublishRequest`: Content-Type, Origin, token) in front of it.
  *
  * @example
  * app.post('/publish', express.json(), async (req, res) => {
- *   const { status, body } = await publishFromBody(hub, req.body)
- *   res.status(status).json(body)
+ *   const { status, body, headers } = await publishFromBody(hub, req.body)
+ *   res.status(status).set(headers ?? {}).json(body)
  * })
  */
 export async function publishFromBody(hub: Hub, body: unknown): Promise<PublishOutcome> {
@@ -49,7 +55,13 @@ export async function publishFromBody(hub: Hub, body: unknown): Promise<PublishO
     return { status: 200, body: { id } }
   } catch (err) {
     if (err instanceof HeraldEncodingError || err instanceof HeraldTopicError) return refuse(err.message)
-    if (err instanceof HeraldClosedError) return { status: 503, body: { error: err.message } }
+    if (err instanceof HeraldClosedError || err instanceof HeraldBrokerError) {
+      return {
+        status: 503,
+        body: { error: err.message },
+        headers: { 'retry-after': String(err.retryAfterSeconds) },
+      }
+    }
     throw err
   }
 }

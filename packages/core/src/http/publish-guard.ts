@@ -1,6 +1,6 @@
 import { HeraldConfigError } from '../errors.js'
 import type { AuthorizeRefusal } from '../types.js'
-import type { PublishOutcome } from './publish-body.js'
+import type { PublishOutcome, PublishStatus } from './publish-body.js'
 
 /** The request facts a publish endpoint checks before it reads the body (header values, if any). */
 export interface PublishRequest {
@@ -85,7 +85,7 @@ export function createPublishGuard(
     }
     allowed.add(parsed.origin)
   }
-  const refuse = (status: number, error: string): PublishOutcome => ({ status, body: { error } })
+  const refuse = (status: PublishStatus, error: string): PublishOutcome => ({ status, body: { error } })
   return (request) => {
     const { contentType, origin, host, authorization } = request
     if (!contentType || !JSON_TYPE.test(contentType)) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { describe, expect, it } from 'vitest'
+import { createMemoryBroker } from '../broker/memory.js'
 import {
   HeraldClosedError,
   HeraldConfigError,
@@ -30,9 +31,9 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
     expect(s.headers['x-accel-buffering']).toBe('no')
     expect(s.headers['content-length']).toBeUndefined()
     await waitFor(() => hub.subscriberCount('builds') === 1, 'subscriber')
-    expect(hub.publish('builds', { event: 'progress', data: 'a\nb' })).toBe('e1-1')
-    expect(hub.publish('other', { data: 'not for us' })).toBe('e1-2')
-    expect(hub.publish('builds', { data: 'c' })).toBe('e1-3')
+    expect(await hub.publish('builds', { event: 'progress', data: 'a\nb' })).toBe('e1-1')
+    expect(await hub.publish('other', { data: 'not for us' })).toBe('e1-2')
+    expect(await hub.publish('builds', { data: 'c' })).toBe('e1-3')
     const events = await s.waitForEvents(2)
     expect(events.map((e) => [e.id, e.event, e.data])).toEqual([
       ['e1-1', 'progress', 'a\nb'],
@@ -67,7 +68,7 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
 
   it('replays events after a Last-Event-ID header, then goes live', async () => {
     const { hub } = await setup()
-    const ids = ['one', 'two', 'three'].map((data) => hub.publish('t', { data }))
+    const ids = await Promise.all(['one', 'two', 'three'].map((data) => hub.publish('t', { data })))
     hub.publish('elsewhere', { data: 'skip' })
     const s = await open('/?topic=t', { 'last-event-id': ids[0]! })
     await s.waitForEvents(2)
@@ -79,7 +80,7 @@ describe.each(TRANSPORTS)('hub over the %s sink', (transport) => {
 
   it('reads Last-Event-ID from the lastEventId query parameter', async () => {
     const { hub } = await setup()
-    const first = hub.publish('t', { data: 'one' })
+    const first = await hub.publish('t', { data: 'one' })
     hub.publish('t', { data: 'two' })
     const s = await open(`/?topic=t&lastEventId=${encodeURIComponent(first)}`)
     await s.waitForEvents(1)
@@ -239,7 +240,9 @@ describe('hub API', () => {
     expect(() => createHub({ history: { maxEvents: 0 } })).toThrow(/history.maxEvents/)
     expect(() => createHub({ gapEvent: 'a\nb' })).toThrow(/gapEvent/)
     expect(() => createHub({ budgetByte: 5 } as never)).toThrow(/budgetByte/)
-    expect(() => createHub({ store: {} as never })).toThrow(/store/)
+    expect(() => createHub({ broker: {} as never })).toThrow(/broker/)
+    expect(() => createHub({ broker: createMemoryBroker(), epoch: 'x' })).toThrow(/Invalid option epoch/)
+    expect(() => createHub({ brokerOutage: 'drop' as never })).toThrow(/brokerOutage/)
     expect(() => createHub({ topicPattern: /^a+$/g })).toThrow(/topicPattern: must not have the g or y flag/)
     expect(() => createHub({ maxTopicsPerStream: 0 })).toThrow(/maxTopicsPerStream/)
     expect(() => createHub({ maxEventBytes: 1.5 })).toThrow(/maxEventBytes/)
@@ -269,18 +272,18 @@ describe('hub API', () => {
       /at most 2 topics per stream, got 3/,
     )
     hub.subscribe({ sink: createWebSink().sink, topics: ['a', 'b', 'a'] })
-    expect(hub.publish(['a', 'b', 'c'], { data: 'x' })).toMatch(/-1$/)
+    expect(await hub.publish(['a', 'b', 'c'], { data: 'x' })).toMatch(/-1$/)
     await hub.close()
   })
 
-  it('rejects bad topics and messages with typed errors', () => {
+  it('rejects bad topics and messages with typed errors, synchronously', async () => {
     const hub = createHub()
     expect(() => hub.publish('', { data: 'x' })).toThrow(HeraldTopicError)
     expect(() => hub.publish([], { data: 'x' })).toThrow(HeraldTopicError)
     expect(() => hub.publish('t', { id: 'mine', data: 'x' } as never)).toThrow(/id/)
     expect(() => hub.publish('t', { event: 'a\nb' })).toThrow(/event/)
     expect(hub.metrics().published).toBe(0)
-    expect(hub.publish('t', { data: 'ok' })).toMatch(/-1$/)
+    expect(await hub.publish('t', { data: 'ok' })).toMatch(/-1$/)
   })
 
   it('throws typed limit errors from subscribe', async () => {

@@ -1,57 +1,37 @@
-import { HeraldClosedError, HeraldConfigError, HeraldEncodingError, HeraldLimitError } from '../errors.js'
+import { createMemoryBroker } from '../broker/memory.js'
+import type { Broker } from '../broker/types.js'
+import { HeraldConfigError } from '../errors.js'
 import { encodeComment, encodeEvent } from '../protocol/encode.js'
-import type { FlushableSink } from '../sink/listeners.js'
 import type {
   AdmissionRefusal,
   CloseOptions,
-  HistoryStore,
   Hub,
   HubMetrics,
   HubOptions,
   HubRules,
   PublishMessage,
-  ReplayResult,
   Sink,
   SubscribeOptions,
   Subscription,
 } from '../types.js'
+import { AdmissionControl } from './admission.js'
+import { Delivery } from './delivery.js'
+import { clock, FlushScheduler } from './flush.js'
 import { SharedTicker, tickInterval } from './heartbeat.js'
-import { createMemoryStore } from './history.js'
-import { formatId, parseSeq } from './ids.js'
 import { resolveHubOptions } from './options.js'
+import { Publisher } from './publish.js'
+import { type HubRegistry, SubscriberRegistry } from './registry.js'
+import { Shutdown } from './shutdown.js'
 import { type HubContext, Subscriber } from './subscriber.js'
-import { checkTopics, SharedTopicLists } from './topics.js'
+import { checkTopics } from './topics.js'
+
+// How the parts fit: `Publisher` (check, encode once, the broker assigns the id and appends) →
+// broker → `Delivery` (an encoded entry to local subscribers, found in the `SubscriberRegistry`) →
+// each `Subscriber`'s queue, written out by the `FlushScheduler` at the end of the task. `AdmissionControl`
+// decides who may subscribe; `Shutdown` ends streams and waits for the last bytes.
 
 /** The event a subscriber cut for being slow receives last (with `slowConsumerEvent`). */
 const SLOW_CONSUMER_EVENT = 'slow-consumer'
-
-/** Retry-After (seconds) for refusals over a subscriber limit. */
-const LIMIT_RETRY_AFTER_SECONDS = 5
-
-// Queued frames are flushed when the current task's synchronous code is done (a microtask): every publish
-// made in that run leaves in one write per subscriber, and no event waits for another loop iteration.
-const defer: (fn: () => void) => void = (fn) => queueMicrotask(fn)
-
-/** Milliseconds on a monotonic clock, as a small integer (no heap number per timestamp). */
-const clock = () => Math.floor(performance.now())
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function'
-}
-
-/** The field that makes most of an oversized event, for the error. */
-function largestField(message: PublishMessage): string {
-  let field = 'data'
-  let size = message.data?.length ?? 0
-  for (const name of ['event', 'comment'] as const) {
-    const length = message[name]?.length ?? 0
-    if (length > size) {
-      field = name
-      size = length
-    }
-  }
-  return field
-}
 
 function newMetrics(): HubMetrics {
   return {
@@ -90,18 +70,18 @@ function checkSink(sink: unknown): Sink {
 
 /**
  * Creates a hub: topics, encode-once fan-out with a byte budget per subscriber, Last-Event-ID replay
- * from history, one shared heartbeat timer, and subscriber limits. Every option has a default;
- * a bad option throws `HeraldConfigError` naming it.
+ * from the broker's history, one shared heartbeat timer, and subscriber limits. The broker is in memory
+ * unless `broker` says otherwise. Every option has a default; a bad option throws `HeraldConfigError`
+ * naming it.
  *
  * @example
  * const hub = createHub({ heartbeatMs: 15_000, slowConsumer: 'drop-oldest' })
- * hub.publish('builds', { event: 'progress', data: JSON.stringify({ pct: 40 }) }) // → the id assigned
+ * const id = await hub.publish('builds', { event: 'progress', data: JSON.stringify({ pct: 40 }) })
  */
 export function createHub(hubOptions?: HubOptions): Hub {
   const options = resolveHubOptions(hubOptions)
-  const { epoch } = options
-  const store: HistoryStore | undefined =
-    options.store ?? (options.history ? createMemoryStore(options.history) : undefined)
+  const broker: Broker =
+    options.broker ?? createMemoryBroker({ history: options.history, epoch: options.epoch })
   const rules: HubRules = Object.freeze({
     maxTopicsPerStream: options.maxTopicsPerStream,
     maxTopicLength: options.maxTopicLength,
@@ -113,35 +93,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
       ),
     ),
   })
-  const byTopic = new Map<string, Set<Subscriber>>()
-  const all = new Set<Subscriber>()
-  // Per client key: the count, and the key string itself, shared by that client's subscribers.
-  const perClient = new Map<string, { key: string; count: number }>()
-  const topicLists = new SharedTopicLists()
   const metrics = newMetrics()
-  /** Sinks that were ended with bytes still unsent, and when to give up on them. */
-  const lingering = new Map<Sink, number>()
-  let seq = 0
-  let subscriberIds = 0
-  let closed = false
-  let closing: Promise<void> | undefined
-  /** While `close()` waits for lingering sinks: resolves it. */
-  let closeWaiter: (() => void) | undefined
-  let closedRetryAfter = LIMIT_RETRY_AFTER_SECONDS
-
-  // Two lists, swapped at each flush and reused: no array grows from scratch per publish.
-  let dirty: Subscriber[] = []
-  let spare: Subscriber[] = []
-  let flushScheduled = false
-  const flushAll = () => {
-    flushScheduled = false
-    const list = dirty
-    dirty = spare
-    const now = clock()
-    for (let i = 0; i < list.length; i++) list[i]!.flush(now)
-    list.length = 0
-    spare = list
-  }
 
   const report = (error: unknown) => {
     if (options.onError) options.onError(error)
@@ -150,7 +102,6 @@ export function createHub(hubOptions?: HubOptions): Hub {
         throw error
       })
   }
-
   const runHook = (fn: () => void) => {
     try {
       fn()
@@ -159,24 +110,25 @@ export function createHub(hubOptions?: HubOptions): Hub {
     }
   }
 
+  const registry = new SubscriberRegistry(broker)
+  const flusher = new FlushScheduler()
+  const admission = new AdmissionControl(options, registry, metrics)
   const ticker = new SharedTicker(tickInterval(options.heartbeatMs, options.drainTimeoutMs), () => {
     const now = clock()
-    for (const sub of all) sub.tick(now)
-    checkLingering(now)
-    if (all.size === 0 && lingering.size === 0) ticker.stop()
+    for (const sub of registry.all) sub.tick(now)
+    shutdown.checkLingering(now)
+    if (registry.count() === 0 && shutdown.idle) ticker.stop()
   })
-
-  /** Forgets ended sinks that have sent everything, aborts those past their deadline. */
-  function checkLingering(now: number): void {
-    for (const [sink, deadline] of lingering) {
-      if (sink.pending === 0) lingering.delete(sink)
-      else if (now >= deadline) {
-        lingering.delete(sink)
-        sink.abort?.()
-      }
-    }
-    if (lingering.size === 0) closeWaiter?.()
-  }
+  const shutdown = new Shutdown(options.drainTimeoutMs, admission, registry, ticker, broker)
+  const delivery = new Delivery(registry, broker, metrics, options.gapEvent, report)
+  const publisher = new Publisher(options, rules, broker, admission, metrics, delivery)
+  broker.attach({
+    deliver: (entry) => delivery.deliver(entry),
+    gap: (topics) => delivery.gap(topics),
+    outage: (error) => {
+      publisher.outage = error
+    },
+  })
 
   const context: HubContext = {
     options,
@@ -192,170 +144,25 @@ export function createHub(hubOptions?: HubOptions): Hub {
     get now() {
       return clock()
     },
-    schedule(sub) {
-      sub.scheduled = true
-      dirty.push(sub)
-      if (!flushScheduled) {
-        flushScheduled = true
-        defer(flushAll)
-      }
-    },
+    schedule: (sub) => flusher.schedule(sub),
     release(sub, reason) {
-      all.delete(sub)
-      topicLists.release(sub.topics)
-      for (const topic of sub.topics) {
-        const set = byTopic.get(topic)
-        if (set?.delete(sub) && set.size === 0) byTopic.delete(topic)
-      }
-      if (sub.clientKey !== undefined) {
-        const client = perClient.get(sub.clientKey)
-        if (client && --client.count === 0) perClient.delete(sub.clientKey)
-      }
-      metrics.subscribers = all.size
+      registry.remove(sub)
+      metrics.subscribers = registry.count()
       const hook = options.onUnsubscribe
       if (hook) runHook(() => hook(sub, reason))
     },
-    linger(sink) {
-      if (sink.pending === 0 || options.drainTimeoutMs === 0) return
-      lingering.set(sink, clock() + options.drainTimeoutMs)
-      ticker.start()
-      // Herald's sinks say when they are done; others are polled (on the tick, or while closing).
-      const flushable = sink as Partial<FlushableSink>
-      if (typeof flushable.onFlushed === 'function') {
-        flushable.onFlushed(() => {
-          if (lingering.delete(sink) && lingering.size === 0) closeWaiter?.()
-        })
-      }
-    },
+    linger: (sink) => shutdown.linger(sink),
     report,
   }
-
-  function refusal(clientKey: string | undefined): AdmissionRefusal | null {
-    if (closed) {
-      return {
-        status: 503,
-        code: 'ERR_HERALD_CLOSED',
-        reason: 'The server is shutting down; reconnect later.',
-        retryAfterSeconds: closedRetryAfter,
-      }
-    }
-    if (all.size >= options.maxSubscribers) {
-      return {
-        status: 503,
-        code: 'ERR_HERALD_TOO_MANY_SUBSCRIBERS',
-        reason: 'Too many subscribers on this server; retry later.',
-        retryAfterSeconds: LIMIT_RETRY_AFTER_SECONDS,
-      }
-    }
-    if (
-      clientKey !== undefined &&
-      (perClient.get(clientKey)?.count ?? 0) >= options.maxSubscribersPerClient
-    ) {
-      return {
-        status: 429,
-        code: 'ERR_HERALD_CLIENT_LIMIT',
-        reason: 'Too many streams from this client; close one or retry later.',
-        retryAfterSeconds: LIMIT_RETRY_AFTER_SECONDS,
-      }
-    }
-    return null
-  }
-
-  function countRefusal(r: AdmissionRefusal): void {
-    if (r.code === 'ERR_HERALD_CLOSED') metrics.refused.closed++
-    else if (r.code === 'ERR_HERALD_TOO_MANY_SUBSCRIBERS') metrics.refused.limit++
-    else metrics.refused.clientLimit++
-  }
-
-  function replay(sub: Subscriber, topics: readonly string[], lastEventId: string): void {
-    const resetId = formatId(epoch, seq)
-    const after = parseSeq(lastEventId, epoch)
-    if (after === seq) return // up to date: nothing to replay
-    if (after === undefined || after > seq || !store) {
-      // Another epoch, garbage, an id from the future, or no history: say so instead of replaying part.
-      sub.finishReplay({ kind: 'reset' }, 0, resetId)
-      return
-    }
-    let result: ReplayResult | Promise<ReplayResult>
-    try {
-      result = store.since(topics, after)
-    } catch (error) {
-      report(error)
-      result = { kind: 'reset' }
-    }
-    if (!isPromise(result)) {
-      sub.finishReplay(result, after, resetId)
-      return
-    }
-    // Live events published while the store answers are held and deduplicated against the replay.
-    sub.startReplay()
-    result.then(
-      (r) => sub.finishReplay(r, after, resetId),
-      (error) => {
-        report(error)
-        sub.finishReplay({ kind: 'reset' }, after, resetId)
-      },
-    )
-  }
+  let subscriberIds = 0
 
   const hub: Hub = {
     get closed() {
-      return closed
+      return admission.closed
     },
 
-    publish(topics: string | readonly string[], message: PublishMessage): string {
-      if (closed) throw new HeraldClosedError('Cannot publish: the hub is closed', closedRetryAfter)
-      const list = checkTopics(topics, rules)
-      if (message === null || typeof message !== 'object') {
-        throw new HeraldEncodingError('message', 'ERR_SSE_INVALID_MESSAGE', 'must be an object')
-      }
-      if ((message as { id?: unknown }).id !== undefined) {
-        throw new HeraldEncodingError('id', 'ERR_SSE_INVALID_ID', 'is assigned by the hub; leave it out')
-      }
-      const { key } = message
-      if (key !== undefined && typeof key !== 'string') {
-        throw new HeraldEncodingError('key', 'ERR_HERALD_INVALID_KEY', `must be a string, got ${typeof key}`)
-      }
-      const next = seq + 1
-      const id = formatId(epoch, next)
-      // Encoded once; every subscriber's queue holds this same entry and these same bytes.
-      const bytes = encodeEvent({
-        data: message.data,
-        event: message.event,
-        retry: message.retry,
-        comment: message.comment,
-        id,
-      })
-      if (bytes.length > rules.maxEventBytes) {
-        throw new HeraldEncodingError(
-          largestField(message),
-          'ERR_HERALD_EVENT_TOO_LARGE',
-          `the event encodes to ${bytes.length} bytes, more than maxEventBytes (${rules.maxEventBytes})`,
-        )
-      }
-      seq = next
-      const entry = {
-        seq: next,
-        bytes,
-        // Topics hold no line breaks, so a joined list never equals a single topic or another list.
-        key: key ?? (list.length === 1 ? list[0] : list.join('\n')),
-        topics: list,
-        time: Date.now(),
-      }
-      metrics.published++
-      if (store) {
-        try {
-          const appended = store.append(entry)
-          if (isPromise(appended)) appended.catch(report)
-        } catch (error) {
-          report(error)
-        }
-      }
-      for (const topic of list) {
-        const set = byTopic.get(topic)
-        if (set) for (const sub of set) sub.offer(entry)
-      }
-      return id
+    publish(topics: string | readonly string[], message: PublishMessage): Promise<string> {
+      return publisher.publish(topics, message)
     },
 
     subscribe(subscribeOptions: SubscribeOptions): Subscription {
@@ -371,41 +178,20 @@ export function createHub(hubOptions?: HubOptions): Hub {
       if (clientKey !== undefined && typeof clientKey !== 'string') {
         throw new HeraldConfigError('clientKey', 'must be a string or undefined')
       }
-      const refused = refusal(clientKey)
-      if (refused) {
-        countRefusal(refused)
-        if (refused.code === 'ERR_HERALD_CLOSED')
-          throw new HeraldClosedError(refused.reason, refused.retryAfterSeconds)
-        throw new HeraldLimitError(refused.code, refused.status, refused.reason, refused.retryAfterSeconds)
-      }
-      let key = clientKey
-      if (key !== undefined) {
-        const client = perClient.get(key)
-        if (client) {
-          client.count++
-          key = client.key
-        } else perClient.set(key, { key, count: 1 })
-      }
-      // Registered under exactly the topics of the shared list, so release finds it under each of them.
-      const shared = topicLists.acquire(topics)
-      const sub = new Subscriber(context, ++subscriberIds, sink, shared, key)
-      all.add(sub)
-      for (const topic of shared) {
-        let set = byTopic.get(topic)
-        if (!set) {
-          set = new Set()
-          byTopic.set(topic, set)
-        }
-        set.add(sub)
-      }
-      metrics.subscribers = all.size
+      admission.admit(clientKey)
+      const sub = registry.register(
+        topics,
+        clientKey,
+        (shared, key) => new Subscriber(context, ++subscriberIds, sink, shared, key),
+      )
+      metrics.subscribers = registry.count()
       ticker.start()
 
       if (context.frames.retry) sub.queueDirect({ seq: 0, bytes: context.frames.retry })
       if (options.connectedEvent) {
         sub.queueDirect({ seq: 0, bytes: encodeEvent({ event: options.connectedEvent, data: sub.id }) })
       }
-      if (lastEventId) replay(sub, topics, lastEventId)
+      if (lastEventId) delivery.resume(sub, topics, lastEventId)
       // The preamble and a synchronous replay leave now, not a tick later.
       sub.flush(clock())
       const hook = options.onSubscribe
@@ -415,15 +201,14 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
 
     subscriberCount(topic?: string): number {
-      if (topic === undefined) return all.size
-      return byTopic.get(topic)?.size ?? 0
+      return registry.count(topic)
     },
 
     metrics(): HubMetrics {
-      const history = store?.usage?.()
+      const history = broker.usage?.()
       return {
         ...metrics,
-        subscribers: all.size,
+        subscribers: registry.count(),
         refused: { ...metrics.refused },
         historyEvents: history?.events ?? 0,
         historyBytes: history?.bytes ?? 0,
@@ -433,80 +218,18 @@ export function createHub(hubOptions?: HubOptions): Hub {
     rules,
 
     checkAdmission(clientKey?: string): AdmissionRefusal | null {
-      const refused = refusal(clientKey)
-      if (refused) countRefusal(refused)
-      return refused
+      return admission.check(clientKey)
     },
 
-    close(closeOptions: CloseOptions = {}): Promise<void> {
-      if (closing) return closing
-      if (closeOptions === null || typeof closeOptions !== 'object') {
-        throw new HeraldConfigError('close options', 'must be an object')
-      }
-      const final: Uint8Array[] = []
-      if (closeOptions.event !== undefined) {
-        if ((closeOptions.event as { id?: unknown }).id !== undefined) {
-          throw new HeraldEncodingError('id', 'ERR_SSE_INVALID_ID', 'a closing event carries no id')
-        }
-        const { data, event, retry, comment } = closeOptions.event
-        final.push(encodeEvent({ data, event, retry, comment }))
-      }
-      if (closeOptions.retryMs !== undefined) {
-        final.push(encodeEvent({ retry: closeOptions.retryMs }))
-        closedRetryAfter = Math.max(1, Math.ceil(closeOptions.retryMs / 1000))
-      }
-      closed = true
-      for (const sub of [...all]) sub.close('hub-closed', final)
-      closing = (async () => {
-        // Resolved the moment the last ended stream has sent everything (its sink says so), or a sink
-        // without that signal is seen with nothing pending, or the drain deadline aborted the last one.
-        if (lingering.size > 0) {
-          await new Promise<void>((resolve) => {
-            let timer: ReturnType<typeof setTimeout> | undefined
-            closeWaiter = () => {
-              closeWaiter = undefined
-              clearTimeout(timer)
-              resolve()
-            }
-            const check = () => {
-              checkLingering(clock())
-              if (!closeWaiter) return
-              let next = Number.POSITIVE_INFINITY
-              let polled = false
-              for (const [sink, deadline] of lingering) {
-                next = Math.min(next, deadline)
-                if (typeof (sink as Partial<FlushableSink>).onFlushed !== 'function') polled = true
-              }
-              timer = setTimeout(check, polled ? 10 : Math.max(1, next - clock()))
-            }
-            check()
-          })
-        }
-        ticker.stop()
-        await store?.close?.()
-      })()
-      return closing
+    close(closeOptions?: CloseOptions): Promise<void> {
+      return shutdown.close(closeOptions)
     },
   }
-  registries.set(hub, () => ({
-    subscribers: all.size,
-    topics: byTopic.size,
-    lists: topicLists.size,
-    clients: perClient.size,
-  }))
+  registries.set(hub, () => registry.sizes())
   return hub
 }
 
-/** What a hub holds for its subscribers; every count is 0 once they are all gone. */
-export interface HubRegistry {
-  subscribers: number
-  /** Topics with a subscriber set. */
-  topics: number
-  /** Distinct topic lists shared between subscribers. */
-  lists: number
-  /** Client keys counted for `maxSubscribersPerClient`. */
-  clients: number
-}
+export type { HubRegistry }
 
 const registries = new WeakMap<Hub, () => HubRegistry>()
 

@@ -1,6 +1,14 @@
+import { randomEpoch } from '../broker/ids.js'
+import type { Broker } from '../broker/types.js'
 import { HeraldConfigError } from '../errors.js'
-import type { CloseReason, HistoryStore, HubOptions, SlowConsumerPolicy, Subscription } from '../types.js'
-import { randomEpoch } from './ids.js'
+import type {
+  BrokerOutagePolicy,
+  CloseReason,
+  HistoryOptions,
+  HubOptions,
+  SlowConsumerPolicy,
+  Subscription,
+} from '../types.js'
 import { MAX_TOPIC_LENGTH } from './topics.js'
 
 /** HubOptions with every default applied and every value checked. */
@@ -10,8 +18,10 @@ export interface ResolvedHubOptions {
   slowConsumerEvent: boolean
   drainTimeoutMs: number
   gapEvent: string
-  history: false | { maxEvents: number; maxAgeMs: number; maxBytes: number }
-  store: HistoryStore | undefined
+  /** The broker given, or undefined for the default memory broker (built from `history` and `epoch`). */
+  broker: Broker | undefined
+  brokerOutage: BrokerOutagePolicy
+  history: false | HistoryOptions | undefined
   resetEvent: string
   heartbeatMs: number
   retryMs: number | undefined
@@ -22,7 +32,7 @@ export interface ResolvedHubOptions {
   maxTopicLength: number
   topicPattern: RegExp | undefined
   maxEventBytes: number
-  epoch: string
+  epoch: string | undefined
   onSubscribe: ((subscription: Subscription) => void) | undefined
   onUnsubscribe: ((subscription: Subscription, reason: CloseReason) => void) | undefined
   onError: ((error: unknown) => void) | undefined
@@ -35,7 +45,8 @@ const KNOWN = new Set<string>([
   'drainTimeoutMs',
   'gapEvent',
   'history',
-  'store',
+  'broker',
+  'brokerOutage',
   'resetEvent',
   'heartbeatMs',
   'retryMs',
@@ -99,31 +110,35 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
   if (o.slowConsumerEvent !== undefined && typeof o.slowConsumerEvent !== 'boolean') {
     throw new HeraldConfigError('slowConsumerEvent', 'must be a boolean')
   }
-  let history: ResolvedHubOptions['history'] = false
-  if (o.history !== false) history = resolveHistoryOptions(o.history, 'history.')
-  let store: HistoryStore | undefined
-  if (o.store !== undefined) {
-    const s = o.store as Partial<HistoryStore> | null
-    if (
-      s === null ||
-      typeof s !== 'object' ||
-      typeof s.append !== 'function' ||
-      typeof s.since !== 'function'
-    ) {
-      throw new HeraldConfigError('store', 'must be a HistoryStore with append() and since()')
-    }
-    store = s as HistoryStore
-  }
-  let epoch = randomEpoch()
-  if (o.epoch !== undefined) {
-    if (typeof o.epoch !== 'string' || o.epoch === '' || o.epoch.length > 128 || /[\s\0]/.test(o.epoch)) {
+  let broker: Broker | undefined
+  if (o.broker !== undefined) {
+    const b = o.broker as Partial<Broker> | null
+    const missing =
+      b === null || typeof b !== 'object' ? 'attach' : BROKER_METHODS.find((m) => typeof b[m] !== 'function')
+    if (missing !== undefined) {
       throw new HeraldConfigError(
-        'epoch',
-        'must be a non-empty string of at most 128 characters without spaces',
+        'broker',
+        `must be a Broker (${BROKER_METHODS.join(', ')}); ${missing}() is missing`,
       )
     }
-    epoch = o.epoch
+    // The history and the id space belong to the broker: silently ignoring these would surprise.
+    for (const name of ['history', 'epoch'] as const) {
+      if (o[name] !== undefined) {
+        throw new HeraldConfigError(
+          name,
+          'configures the default memory broker; with `broker`, set it on the broker',
+        )
+      }
+    }
+    broker = b as Broker
   }
+  if (o.brokerOutage !== undefined && o.brokerOutage !== 'reject' && o.brokerOutage !== 'local') {
+    throw new HeraldConfigError('brokerOutage', "must be 'reject' or 'local'")
+  }
+  // Checked here so a bad value names the hub option, even though the memory broker reads them.
+  const history =
+    o.history === false || o.history === undefined ? o.history : resolveHistoryOptions(o.history, 'history.')
+  const epoch = o.epoch === undefined ? undefined : resolveEpoch(o.epoch)
   let topicPattern: RegExp | undefined
   if (o.topicPattern !== undefined) {
     if (!(o.topicPattern instanceof RegExp)) throw new HeraldConfigError('topicPattern', 'must be a RegExp')
@@ -139,8 +154,9 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     slowConsumerEvent: (o.slowConsumerEvent as boolean | undefined) ?? true,
     drainTimeoutMs: integer('drainTimeoutMs', o.drainTimeoutMs, 10_000, 0),
     gapEvent: eventName('gapEvent', o.gapEvent, 'gap'),
-    history,
-    store,
+    broker,
+    brokerOutage: (o.brokerOutage as BrokerOutagePolicy | undefined) ?? 'reject',
+    history: history as ResolvedHubOptions['history'],
     resetEvent: eventName('resetEvent', o.resetEvent, 'reset'),
     heartbeatMs: integer('heartbeatMs', o.heartbeatMs, 15_000, 0),
     retryMs: o.retryMs === undefined ? undefined : integer('retryMs', o.retryMs, 0, 0),
@@ -156,6 +172,20 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     onUnsubscribe: hook('onUnsubscribe', o.onUnsubscribe),
     onError: hook('onError', o.onError),
   }
+}
+
+const BROKER_METHODS = ['attach', 'publish', 'watch', 'unwatch', 'replay', 'close'] as const
+
+/** Checks an epoch (the id space of the memory broker); undefined gives a random one. */
+export function resolveEpoch(value: unknown): string {
+  if (value === undefined) return randomEpoch()
+  if (typeof value !== 'string' || value === '' || value.length > 128 || /[\s\0]/.test(value)) {
+    throw new HeraldConfigError(
+      'epoch',
+      'must be a non-empty string of at most 128 characters without spaces',
+    )
+  }
+  return value
 }
 
 const HISTORY_KEYS = new Set(['maxEvents', 'maxAgeMs', 'maxBytes'])

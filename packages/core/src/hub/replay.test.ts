@@ -1,18 +1,29 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { createMemoryBroker } from '../broker/memory.js'
+import type { Broker } from '../broker/types.js'
 import { openStream, type StreamClient } from '../test-utils/stream-client.js'
 import { startServer, type TestServer } from '../test-utils/test-server.js'
 import { handler, TRANSPORTS } from '../test-utils/transports.js'
 import { waitFor } from '../test-utils/wait.js'
-import type { HistoryStore, Hub } from '../types.js'
-import { createMemoryStore } from './history.js'
+import type { Hub } from '../types.js'
 import { createHub } from './hub.js'
 
-/** A store that answers lookups after a random delay, as a remote one (Redis) does. */
-function slowStore(inner: HistoryStore): HistoryStore {
+/**
+ * A broker that answers lookups after a random delay, as a remote one (Redis) does, and publishes
+ * through a promise (no synchronous fast path).
+ */
+function slowBroker(inner: Broker): Broker {
   return {
-    append: (event) => inner.append(event),
-    since: (topics, afterSeq) =>
-      new Promise((resolve) => setTimeout(() => resolve(inner.since(topics, afterSeq)), Math.random() * 25)),
+    attach: (listener) => inner.attach(listener),
+    publish: (event) => inner.publish(event),
+    watch: (topic) => inner.watch(topic),
+    unwatch: (topic) => inner.unwatch(topic),
+    compare: inner.compare,
+    replay: (topics, lastEventId) =>
+      new Promise((resolve) =>
+        setTimeout(() => resolve(inner.replay(topics, lastEventId)), Math.random() * 25),
+      ),
+    close: () => inner.close(),
   }
 }
 
@@ -31,20 +42,23 @@ describe.each(TRANSPORTS)('replay race over the %s sink', (transport) => {
   it.each(['synchronous', 'asynchronous'])(
     'a %s store: 100 clients reconnecting with random ids see no gap and no duplicate',
     async (kind) => {
-      const memory = createMemoryStore({ maxEvents: 100_000, maxAgeMs: Number.POSITIVE_INFINITY })
-      hub = createHub({ epoch: 'race', store: kind === 'synchronous' ? memory : slowStore(memory) })
+      const memory = createMemoryBroker({
+        epoch: 'race',
+        history: { maxEvents: 100_000, maxAgeMs: Number.POSITIVE_INFINITY },
+      })
+      hub = createHub({ broker: kind === 'synchronous' ? memory : slowBroker(memory) })
       server = await startServer(handler(transport, hub))
       const log: { seq: number; topics: string[] }[] = []
-      const publish = () => {
+      const publish = async () => {
         const topics = PUBLISH_TO[log.length % PUBLISH_TO.length]!
-        const id = hub!.publish(topics, { data: `n${log.length}` })
+        const id = await hub!.publish(topics, { data: `n${log.length}` })
         log.push({ seq: seqOf(id), topics: typeof topics === 'string' ? [topics] : topics })
       }
-      for (let i = 0; i < 300; i++) publish()
+      for (let i = 0; i < 300; i++) await publish()
       let publishing = true
       const producer = (async () => {
         while (publishing) {
-          for (let i = 0; i < 3; i++) publish()
+          for (let i = 0; i < 3; i++) await publish()
           await new Promise((r) => setTimeout(r, 1))
         }
       })()
@@ -97,55 +111,22 @@ describe.each(TRANSPORTS)('replay race over the %s sink', (transport) => {
 })
 
 describe('history and replay through the hub', () => {
-  it('answers an id older than the retained history with a reset', () => {
-    const store = createMemoryStore({ maxEvents: 3 })
-    const first = 1
-    for (let seq = 1; seq <= 5; seq++)
-      store.append({ seq, topics: ['t'], bytes: new Uint8Array(1), time: Date.now() })
-    expect(store.since(['t'], first)).toEqual({ kind: 'reset' })
-    const kept = store.since(['t'], 2)
-    expect(kept.kind === 'events' && kept.events.map((e) => e.seq)).toEqual([3, 4, 5])
-  })
-
-  it('forgets events by age', async () => {
-    const store = createMemoryStore({ maxAgeMs: 50 })
-    store.append({ seq: 1, topics: ['t'], bytes: new Uint8Array(1), time: Date.now() })
-    const fresh = store.since(['t'], 0)
-    expect(fresh.kind === 'events' && fresh.events.length).toBe(1)
-    await new Promise((r) => setTimeout(r, 80))
-    expect(store.since(['t'], 0)).toEqual({ kind: 'reset' })
-    expect(store.since(['t'], 1)).toEqual({ kind: 'events', events: [] })
-  })
-
-  it('merges several topics in order, an event on both once', () => {
-    const store = createMemoryStore()
-    const at = Date.now()
-    store.append({ seq: 1, topics: ['a'], bytes: new Uint8Array(1), time: at })
-    store.append({ seq: 2, topics: ['a', 'b'], bytes: new Uint8Array(1), time: at })
-    store.append({ seq: 3, topics: ['b'], bytes: new Uint8Array(1), time: at })
-    store.append({ seq: 4, topics: ['c'], bytes: new Uint8Array(1), time: at })
-    const r = store.since(['b', 'a'], 0)
-    expect(r.kind === 'events' && r.events.map((e) => e.seq)).toEqual([1, 2, 3])
-  })
-
-  it('gives a reset (and reports the error) when the store fails a lookup', async () => {
+  it('gives a reset (and reports the error) when the broker fails a lookup', async () => {
     const errors: unknown[] = []
-    const memory = createMemoryStore()
-    const failing: HistoryStore = {
-      append: (e) => memory.append(e),
-      since: () => Promise.reject(new Error('store down')),
-    }
-    const hub = createHub({ epoch: 'f', store: failing, onError: (e) => errors.push(e) })
+    const memory = createMemoryBroker({ epoch: 'f' })
+    const failing: Broker = { ...slowBroker(memory), replay: () => Promise.reject(new Error('broker down')) }
+    const hub = createHub({ broker: failing, onError: (e) => errors.push(e) })
     const server = await startServer(handler('node', hub))
     try {
-      hub.publish('t', { data: 'one' })
-      hub.publish('t', { data: 'two' })
+      await hub.publish('t', { data: 'one' })
+      await hub.publish('t', { data: 'two' })
       const s = await openStream(`${server.url}?topic=t`, { headers: { 'last-event-id': 'f-1' } })
       await s.waitForEvents(1)
-      hub.publish('t', { data: 'three' })
+      await hub.publish('t', { data: 'three' })
       await s.waitForEvents(2)
+      // The broker gave no id to resume from: the reset carries none, the client keeps its own.
       expect(s.events.map((e) => [e.event, e.id])).toEqual([
-        ['reset', 'f-2'],
+        ['reset', undefined],
         [undefined, 'f-3'],
       ])
       expect(errors).toHaveLength(1)

@@ -1,7 +1,8 @@
 import { concatFrames, concatQueued, FrameQueue, type QueueEntry } from '../backpressure/queue.js'
+import type { Broker, BrokerReplay } from '../broker/types.js'
 import { encodeEvent } from '../protocol/encode.js'
 import type { AttachableSink, SinkOwner } from '../sink/listeners.js'
-import type { CloseReason, HubMetrics, ReplayResult, Sink, Subscription } from '../types.js'
+import type { CloseReason, HubMetrics, Sink, Subscription } from '../types.js'
 import type { ResolvedHubOptions } from './options.js'
 
 /** What a subscriber needs from its hub. */
@@ -23,6 +24,9 @@ export interface HubContext {
 
 const NO_QUEUE = new FrameQueue()
 
+/** The stamp of replayed events: older than every live one, and positive (they are events). */
+const REPLAYED = 1
+
 enum State {
   /** Waiting for a history lookup: live events are held back, then deduplicated against the replay. */
   Replaying = 0,
@@ -40,8 +44,14 @@ export class Subscriber implements Subscription, SinkOwner {
   private queue: FrameQueue = NO_QUEUE
   private held: QueueEntry[] | undefined
   private heldBytes = 0
-  /** Highest event seq queued: a multi-topic publish or a replay racing live events is delivered once. */
+  /** Highest delivery stamp queued: an event published to several of its topics is queued once. */
   lastSeq = 0
+  /**
+   * After an asynchronous replay: the newest id the client has. A live event the broker delivers late
+   * (already in the replay) is dropped; cleared by the first newer one.
+   */
+  private replayedUpTo: string | undefined
+  private compare: Broker['compare']
   /** Events dropped since the last write: the next write starts with a gap notice. */
   private dropped = 0
   scheduled = false
@@ -109,6 +119,10 @@ export class Subscriber implements Subscription, SinkOwner {
   /** Queues a live event (the hot path: no allocation beyond the queue slot). */
   offer(entry: QueueEntry): void {
     if (entry.seq <= this.lastSeq) return
+    if (this.replayedUpTo !== undefined && this.state === State.Live) {
+      if ((this.compare!(entry.id!, this.replayedUpTo) ?? 1) <= 0) return
+      this.replayedUpTo = undefined
+    }
     if (this.state !== State.Live) {
       if (this.state === State.Replaying && this.held!.at(-1) !== entry) {
         // A store that takes too long to answer: held events count against the budget like queued ones.
@@ -146,6 +160,13 @@ export class Subscriber implements Subscription, SinkOwner {
     this.ownQueue().push(entry)
   }
 
+  /** Queues a notice (a frame that is not an event, e.g. a gap after a broker outage) and sends it soon. */
+  queueNotice(entry: QueueEntry): void {
+    if (this.state === State.Closed) return
+    this.ownQueue().push(entry)
+    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
+  }
+
   /** Holds live events back until `finishReplay` (for a store that answers asynchronously). */
   startReplay(): void {
     this.state = State.Replaying
@@ -154,30 +175,45 @@ export class Subscriber implements Subscription, SinkOwner {
 
   /**
    * Queues the replay (or a reset notice when it cannot be exact), then the live events held meanwhile,
-   * skipping any the replay already had.
+   * skipping any the replay already had or the client already had (`compare`: the broker's id order).
    */
-  finishReplay(result: ReplayResult, afterSeq: number, resetId: string): void {
+  finishReplay(result: BrokerReplay, lastEventId: string, compare?: Broker['compare']): void {
     if (this.state === State.Closed) return
     const { metrics, options } = this.hub
+    const held = this.held
+    let upTo: string | undefined
+    let replayed: Set<string> | undefined
     if (result.kind === 'reset') {
       metrics.resets++
-      this.ownQueue().push({
-        seq: 0,
-        bytes: encodeEvent({ event: options.resetEvent, id: resetId, data: '' }),
-      })
+      const reset = { event: options.resetEvent, data: '', id: result.id }
+      if (result.id === undefined) delete reset.id
+      this.ownQueue().push({ seq: 0, bytes: encodeEvent(reset) })
+      // The client resumes from the reset's id: live events up to it are part of what it was told it missed.
+      upTo = result.id
     } else {
-      for (const e of result.events) {
-        if (e.seq <= afterSeq || e.seq <= this.lastSeq) continue
-        this.ownQueue().push(e)
-        this.lastSeq = e.seq
+      upTo = result.entries.at(-1)?.id ?? lastEventId
+      if (held && held.length > 0) replayed = new Set()
+      for (const e of result.entries) {
+        this.ownQueue().push({ seq: REPLAYED, bytes: e.frame })
+        replayed?.add(e.id)
         metrics.replayed++
       }
     }
-    const held = this.held
     this.held = undefined
     this.heldBytes = 0
     this.state = State.Live
-    if (held) for (const e of held) this.offer(e)
+    if (held) {
+      for (const e of held) {
+        if (replayed?.has(e.id!)) continue
+        if (upTo !== undefined && compare && (compare(e.id!, upTo) ?? 1) <= 0) continue
+        this.offer(e)
+      }
+      // The broker may still deliver events the replay had (its live channel lags its history).
+      if (upTo !== undefined && compare) {
+        this.replayedUpTo = upTo
+        this.compare = compare
+      }
+    }
     if (!this.scheduled && !this.blocked) this.hub.schedule(this)
   }
 

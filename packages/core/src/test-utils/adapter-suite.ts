@@ -99,7 +99,7 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
         for (const name of ['connection', 'keep-alive', 'transfer-encoding']) expect(h[name]).toBeUndefined()
       }
       await waitFor(() => hub.subscriberCount('news') === 1, 'subscribed', 2000)
-      const id = hub.publish('news', { data: 'first' })
+      const id = await hub.publish('news', { data: 'first' })
       expect(await client.waitForEvents(1)).toEqual([{ id, data: 'first', event: undefined }])
       // Some frameworks see a Node-sink stream settle only when it ends.
       client.close()
@@ -132,7 +132,7 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
 
     it('replays what a client missed, from the Last-Event-ID header or the lastEventId query', async () => {
       const { hub } = await boot()
-      const ids = ['one', 'two', 'three'].map((data) => hub.publish('r', { data }))
+      const ids = await Promise.all(['one', 'two', 'three'].map((data) => hub.publish('r', { data })))
       const byHeader = await open('events?topic=r', { 'last-event-id': ids[0]! })
       expect((await byHeader.waitForEvents(2)).map((e) => e.data)).toEqual(['two', 'three'])
       const byQuery = await open(`events?topic=r&lastEventId=${encodeURIComponent(ids[1]!)}`)
@@ -219,7 +219,7 @@ export function describeAdapter(adapter: string, targets: AdapterTarget[]): void
         await waitFor(() => hub.subscriberCount('idle') === 1, 'subscribed', 2000)
         await new Promise((resolve) => setTimeout(resolve, 4000))
         expect(client.isEnded).toBe(false)
-        const id = hub.publish('idle', { data: 'late' })
+        const id = await hub.publish('idle', { data: 'late' })
         expect(await client.waitForEvents(1, 2000)).toEqual([{ id, data: 'late', event: undefined }])
       },
     )

@@ -1,12 +1,13 @@
-import { defineConfig } from 'tsup'
+import { defineConfig } from 'tsdown'
 
-// ESM and CommonJS, each with its own declarations (.d.ts / .d.cts). The self-contained browser file
+// ESM (.mjs) and CommonJS (.cjs), each with its own declarations. The self-contained browser file
 // (dist/browser.js, eventsource-parser bundled in) is written by scripts/browser-bundle.ts after this.
 export default defineConfig({
   entry: { index: 'src/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
-  clean: true,
   sourcemap: true,
+  platform: 'neutral',
+  fixedExtension: true,
   target: 'es2022',
 })

@@ -1,13 +1,16 @@
-import type { HistoryOptions, HistoryStore, HistoryUsage, ReplayResult, StoredEvent } from '../types.js'
-import { resolveHistoryOptions } from './options.js'
+import { resolveHistoryOptions } from '../hub/options.js'
+import type { HistoryOptions } from '../types.js'
+import type { BrokerEntry } from './types.js'
 
-/** Bounds of the in-memory history: per topic by count, across topics by bytes, and by age. */
-export type MemoryStoreOptions = HistoryOptions
+/** An entry of the memory broker: its id's sequence number rides along, so lookups are comparisons. */
+export interface MemoryEntry extends BrokerEntry {
+  readonly seq: number
+}
 
 /** One retained event, listed in the store's global order and under each of its topics. */
 interface Retained {
   /** Undefined once no topic lists it any more (its slot in the global order is then dead). */
-  event: StoredEvent | undefined
+  event: MemoryEntry | undefined
   /** Topic logs that still list it. */
   refs: number
 }
@@ -20,12 +23,14 @@ interface TopicLog {
   evictedUpTo: number
 }
 
-/** The in-memory store: a `HistoryStore` that answers synchronously. */
-export interface MemoryStore extends HistoryStore {
-  append(event: StoredEvent): void
-  since(topics: readonly string[], afterSeq: number): ReplayResult
-  usage(): HistoryUsage
-  /** Stops the expiry timer. The store still answers, and drops old events on the next append or lookup. */
+/** The memory broker's history; it answers synchronously. */
+export interface MemoryHistory {
+  append(event: MemoryEntry): void
+  /** Entries on any of `topics` with `seq > afterSeq`, in order, each once; 'reset' when some were forgotten. */
+  since(topics: readonly string[], afterSeq: number): MemoryEntry[] | 'reset'
+  /** Entries retained (each once, whatever its number of topics) and the bytes of their frames. */
+  usage(): { events: number; bytes: number }
+  /** Stops the expiry timer. The history still answers, and drops old events on the next append or lookup. */
   close(): void
 }
 
@@ -35,11 +40,11 @@ function compact<T>(list: T[], head: number): T[] | undefined {
 }
 
 /**
- * The default `HistoryStore`: the latest events per topic, bounded by count per topic, by total bytes
+ * The memory broker's history: the latest events per topic, bounded by count per topic, by total bytes
  * across topics (oldest evicted first) and by age (on one unref'd timer, so memory is given back
  * without traffic). An event published to several topics is kept once and listed under each.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+export function createMemoryHistory(options: HistoryOptions = {}): MemoryHistory {
   const { maxEvents, maxAgeMs, maxBytes } = resolveHistoryOptions(options)
   const logs = new Map<string, TopicLog>()
   // Every retained event in publish order: the oldest is always at `head`, whatever its topics.
@@ -57,7 +62,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   function unlist(r: Retained): void {
     if (--r.refs > 0) return
     events--
-    bytes -= r.event!.bytes.length
+    bytes -= r.event!.frame.length
     r.event = undefined
     dead++
   }
@@ -149,7 +154,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       }
       order.push(r)
       events++
-      bytes += event.bytes.length
+      bytes += event.frame.length
       for (const topic of event.topics) {
         const log = logs.get(topic)
         if (log && log.entries.length - log.head > maxEvents) dropHead(topic, log)
@@ -160,13 +165,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       schedule()
     },
 
-    since(topics, afterSeq): ReplayResult {
+    since(topics, afterSeq) {
       expire(Date.now())
-      const lists: StoredEvent[][] = []
+      const lists: MemoryEntry[][] = []
       for (const topic of topics) {
         const log = logs.get(topic)
         const evictedUpTo = log ? log.evictedUpTo : forgottenFloor
-        if (afterSeq < evictedUpTo) return { kind: 'reset' }
+        if (afterSeq < evictedUpTo) return 'reset'
         if (!log) continue
         // Binary search for the first event after afterSeq.
         const { entries } = log
@@ -179,16 +184,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         }
         if (lo < entries.length) lists.push(entries.slice(lo).map((r) => r.event!))
       }
-      if (lists.length <= 1) return { kind: 'events', events: lists[0] ?? [] }
+      if (lists.length <= 1) return lists[0] ?? []
       // Merge by seq; an event listed under several of the topics appears once.
       const merged = lists.flat().sort((a, b) => a.seq - b.seq)
-      const out: StoredEvent[] = []
+      const out: MemoryEntry[] = []
       let last = -1
       for (const e of merged) {
         if (e.seq !== last) out.push(e)
         last = e.seq
       }
-      return { kind: 'events', events: out }
+      return out
     },
 
     usage: () => ({ events, bytes }),

@@ -1,11 +1,10 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
+import { createHub } from '../hub/hub.js'
 import { useHubServer } from '../test-utils/hub-server.js'
 import { waitFor } from '../test-utils/wait.js'
-import type { StoredEvent } from '../types.js'
-import { createMemoryStore } from './history.js'
-import { createHub } from './hub.js'
+import { createMemoryHistory, type MemoryEntry } from './memory-history.js'
 
 // A real collection, so the tests can see memory given back rather than a counter going down.
 setFlagsFromString('--expose-gc')
@@ -18,29 +17,27 @@ const liveBuffers = () => {
 }
 const MiB = 1024 * 1024
 
-const event = (seq: number, topics: string[], size: number, time = Date.now()): StoredEvent => ({
+const event = (seq: number, topics: string[], size: number, time = Date.now()): MemoryEntry => ({
+  id: `m-${seq}`,
   seq,
   topics,
-  bytes: new Uint8Array(size),
+  frame: new Uint8Array(size),
   time,
 })
 
-describe('the memory store', () => {
+describe('the memory history', () => {
   it('keeps at most maxBytes across topics, forgetting the oldest first', () => {
-    const store = createMemoryStore({ maxBytes: 10_000, maxAgeMs: Number.POSITIVE_INFINITY })
+    const store = createMemoryHistory({ maxBytes: 10_000, maxAgeMs: Number.POSITIVE_INFINITY })
     for (let seq = 1; seq <= 100; seq++) store.append(event(seq, [`t${seq}`], 1000))
     expect(store.usage()).toEqual({ events: 10, bytes: 10_000 })
     // Topics whose events were evicted answer with a reset; the newest ten still replay.
-    expect(store.since(['t90'], 0)).toEqual({ kind: 'reset' })
-    expect(store.since(['t91'], 0)).toMatchObject({ kind: 'events', events: [{ seq: 91 }] })
-    expect(store.since(['t100', 't95'], 90)).toMatchObject({
-      kind: 'events',
-      events: [{ seq: 95 }, { seq: 100 }],
-    })
+    expect(store.since(['t90'], 0)).toBe('reset')
+    expect(store.since(['t91'], 0)).toMatchObject([{ seq: 91 }])
+    expect(store.since(['t100', 't95'], 90)).toMatchObject([{ seq: 95 }, { seq: 100 }])
   })
 
   it('counts an event on several topics once, and releases it when its last topic forgets it', () => {
-    const store = createMemoryStore({ maxEvents: 2, maxAgeMs: Number.POSITIVE_INFINITY })
+    const store = createMemoryHistory({ maxEvents: 2, maxAgeMs: Number.POSITIVE_INFINITY })
     store.append(event(1, ['a', 'b'], 500))
     expect(store.usage()).toEqual({ events: 1, bytes: 500 })
     store.append(event(2, ['a'], 100))
@@ -49,21 +46,21 @@ describe('the memory store', () => {
     store.append(event(4, ['b'], 100))
     store.append(event(5, ['b'], 100)) // now `b` forgets 1 too
     expect(store.usage()).toEqual({ events: 4, bytes: 400 })
-    expect(store.since(['a'], 1)).toMatchObject({ events: [{ seq: 2 }, { seq: 3 }] })
-    expect(store.since(['b'], 0)).toEqual({ kind: 'reset' })
+    expect(store.since(['a'], 1)).toMatchObject([{ seq: 2 }, { seq: 3 }])
+    expect(store.since(['b'], 0)).toBe('reset')
   })
 
   it('keeps nothing of an event larger than maxBytes, and says so to a client that missed it', () => {
-    const store = createMemoryStore({ maxBytes: 1000 })
+    const store = createMemoryHistory({ maxBytes: 1000 })
     store.append(event(1, ['t'], 400))
     store.append(event(2, ['t'], 5000))
     expect(store.usage()).toEqual({ events: 0, bytes: 0 })
-    expect(store.since(['t'], 1)).toEqual({ kind: 'reset' })
+    expect(store.since(['t'], 1)).toBe('reset')
     store.close()
   })
 
   it('forgets old events on its timer, without any traffic or lookup', async () => {
-    const store = createMemoryStore({ maxAgeMs: 100 })
+    const store = createMemoryHistory({ maxAgeMs: 100 })
     const old = Date.now() - 50
     for (let seq = 1; seq <= 20; seq++) store.append(event(seq, [`t${seq % 3}`], 100, old))
     store.append(event(21, ['t1'], 100, old + 300))
@@ -71,13 +68,13 @@ describe('the memory store', () => {
     await waitFor(() => store.usage().events === 1, 'the old events to expire', 2000)
     expect(store.usage()).toEqual({ events: 1, bytes: 100 })
     await waitFor(() => store.usage().events === 0, 'the last event to expire', 2000)
-    expect(store.since(['t1'], 20)).toEqual({ kind: 'reset' })
+    expect(store.since(['t1'], 20)).toBe('reset')
     store.close()
   })
 
   it('rejects bad bounds naming the option', () => {
-    expect(() => createMemoryStore({ maxBytes: 0 })).toThrow(/Invalid option maxBytes/)
-    expect(() => createMemoryStore({ maxEvents: 1.5 })).toThrow(/Invalid option maxEvents/)
+    expect(() => createMemoryHistory({ maxBytes: 0 })).toThrow(/Invalid option maxBytes/)
+    expect(() => createMemoryHistory({ maxEvents: 1.5 })).toThrow(/Invalid option maxEvents/)
     expect(() => createHub({ history: { maxBytes: -1 } })).toThrow(/Invalid option history.maxBytes/)
   })
 })

@@ -1,13 +1,12 @@
 // The security rules every sample app follows, checked once over real sockets against each app's
 // `start()`: who may publish, the private topic namespace, malformed request URLs, slow senders, where the
-// tokens come from, and the demo page's form in Chromium. Not published (package.json `files` excludes
-// test-utils).
+// tokens come from, and the demo page's form in Chromium. Published so that a sample app copied out of the
+// repository keeps its tests.
 import { existsSync } from 'node:fs'
 import http, { type IncomingHttpHeaders } from 'node:http'
 import net from 'node:net'
+import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createHub } from '../index.js'
-import type { CloseOptions, Hub } from '../types.js'
 import { recordProcessTrouble } from './process-trouble.js'
 import { rawRequest } from './raw-request.js'
 import { openStream, type StreamClient } from './stream-client.js'
