@@ -394,9 +394,9 @@ if (latency) {
     img,
     '',
     "Each event carries its publish time on the machine's monotonic clock; the client reads it when the",
-    'event arrives, for every subscriber. With 1,000 subscribers most of the time is the fan-out itself (one',
-    'write per socket on the server, one read per socket on the client), so the median is about half the',
-    'time to reach all 1,000.',
+    'event arrives, for every subscriber. With this many subscribers most of the time is the fan-out itself',
+    '(one write per socket on the server, one read per socket on the client): the median is about half the',
+    'time an event takes to reach every subscriber.',
     '',
   )
   const body: string[][] = [['rate', 'server', 'p50 ms', 'p99 ms', 'max ms', 'p99 vs node:http', 'samples']]
@@ -701,6 +701,23 @@ if (scale) {
 }
 
 out.push(
+  '## Notes from profiling',
+  '',
+  '- **Paced fan-out is a system call per socket.** With one publish per macrotask no server can merge',
+  "  writes, and one `writev` per socket per event takes most of every server's CPU in `--cpu-prof`",
+  "  profiles (`SERVER_PROF_DIR`); what differs between servers is the JavaScript around it. Herald's own",
+  "  work per delivery (queue the shared bytes, schedule, flush, the Node sink's write) is a small part",
+  '  of it, so its paced ratio to node:http sits within the slice-to-slice noise of a loaded machine.',
+  '- **Express responses cost more per write than plain `node:http` ones, with or without Herald.** Express',
+  "  gives every response its application's prototype (`Object.setPrototypeOf`), and Node's write path",
+  '  runs slower on such objects: in isolation (1,000 responses on one process, writes alternated), a',
+  '  write on an Express response cost 1.19× one on a plain response, and 0.99× once the plain responses',
+  "  got the same kind of prototype. `compression()`'s `res.write`/`res.flush` wrappers added 1.07×–1.10×",
+  '  on top; the Node sink now skips them once `compression()` has stepped aside for the stream',
+  '  (`no-transform`), so Herald on Express pays what the Express floor pays, but not less.',
+  '- **Burst**: Herald writes all the frames a subscriber got in one tick in one write, which is why it',
+  '  beats every hand-written floor that writes per event.',
+  '',
   '## Targets',
   '',
   'Each target as the project set it, the figure from the runs above, and whether it is met. A ratio',

@@ -21,7 +21,9 @@ const GROUPS: Record<string, ServerKind[]> = {
 
 // GROUPS=express,koa and MODES=tick narrow the throughput run (for profiling with SERVER_PROF_DIR).
 const groups = Object.fromEntries(
-  Object.entries(GROUPS).filter(([name]) => !process.env.GROUPS || process.env.GROUPS.split(',').includes(name)),
+  Object.entries(GROUPS).filter(
+    ([name]) => !process.env.GROUPS || process.env.GROUPS.split(',').includes(name),
+  ),
 )
 const modes = (process.env.MODES?.split(',') ?? ['burst', 'tick']) as ('burst' | 'tick')[]
 
@@ -34,32 +36,32 @@ const mode = quick ? 'quick' : 'full'
 const step = (name: string) => console.log(`\n${name} (${((Date.now() - started) / 1000).toFixed(0)} s)`)
 
 if (wanted('throughput')) {
-  step('fan-out throughput, 1,000 subscribers, burst and paced')
+  step('fan-out throughput, burst and paced')
   const r = await throughput(groups, {
-    subscribers: 1000,
+    subscribers: quick ? 300 : 1000,
     slices: Number(process.env.SLICES ?? (quick ? 2 : 6)),
-    sliceMs: quick ? 250 : 400,
+    sliceMs: quick ? 200 : 400,
     window: 64,
     modes,
   })
   saveResults('throughput', { mode, ...r })
 }
 if (wanted('latency')) {
-  step('latency, 1,000 subscribers, 10 and 50 events/s')
+  step('latency at 10 and 50 events/s')
   const r = await latency(
     ['node', 'herald-node', 'better-sse', 'herald-express', 'herald-koa', 'herald-hono', 'herald-h3'],
     {
-      subscribers: 1000,
+      subscribers: quick ? 300 : 1000,
       rates: [10, 50],
       rounds: quick ? 1 : 2,
-      blockMs: quick ? 1000 : 2000,
+      blockMs: quick ? 600 : 2000,
     },
   )
   saveResults('latency', { mode, ...r })
 }
 if (wanted('memory')) {
   step('memory per idle subscriber')
-  const r = await memory(KINDS, quick ? 1000 : 5000)
+  const r = await memory(KINDS, quick ? 500 : 5000)
   saveResults('memory', { mode, ...r })
 }
 if (wanted('slow')) {
@@ -67,7 +69,7 @@ if (wanted('slow')) {
   const r = await slowConsumers(['node', 'herald-node', 'better-sse'], {
     readers: 200,
     stalled: 5,
-    seconds: quick ? 2 : 5,
+    seconds: quick ? 1 : 5,
     bytes: 1024,
   })
   saveResults('slow', { mode, ...r })
@@ -75,7 +77,7 @@ if (wanted('slow')) {
 if (wanted('churn')) {
   step('churn: connect/disconnect cycles')
   const r = await churn(['node', 'herald-node', 'herald-express'], {
-    cycles: quick ? 2000 : 10_000,
+    cycles: quick ? 1000 : 10_000,
     concurrency: 50,
   })
   saveResults('churn', { mode, ...r })
