@@ -49,10 +49,12 @@ const latency = load<{
 }>('latency')
 const memory = load<{ idle: number; results: MemoryResult[] }>('memory')
 const slow = load<{
-  config: { readers: number; stalled: number; seconds: number; bytes: number }
+  config: { readers: number; stalled: number; seconds: number; bytes: number; warmMs: number }
   results: SlowResult[]
 }>('slow')
-const churn = load<{ config: { cycles: number; concurrency: number }; results: ChurnResult[] }>('churn')
+const churn = load<{ config: { cycles: number; concurrency: number; warm: number }; results: ChurnResult[] }>(
+  'churn',
+)
 const scale = load<{
   config: { requested: number; streams: number; fdLimit: number; addresses: number }
   results: {
@@ -570,7 +572,7 @@ if (slow) {
     `${c.readers} streams read; ${c.stalled} more read their headers and then nothing. Events of ${c.bytes} bytes go out`,
     'as fast as the readers accept them (a window of 64 unacknowledged events). Each server also runs once',
     "without the stalled streams, the reference for the readers' latency. Growth is the server's memory",
-    'after `gc()` at the end against the start (after a 1 s warm-up). Herald gives each subscriber a byte',
+    `after \`gc()\` at the end against the start (after a ${fmt(c.warmMs)} ms warm-up). Herald gives each subscriber a byte`,
     'budget (1 MiB by default) and disconnects one that exceeds it; a server without a budget keeps',
     'buffering for the stalled streams for as long as they stay connected.',
     '',
@@ -652,7 +654,7 @@ if (churn) {
     context(churn.machine, `; ${churn.config.concurrency} clients at a time`),
     '',
     'Each cycle opens a stream, waits for its headers and closes the socket. Memory is read after `gc()`',
-    'once 500 warm-up cycles are done, and again after the run, every 250 ms until it is back within 5% of',
+    `once ${fmt(churn.config.warm)} warm-up cycles are done, and again after the run, every 250 ms until it is back within 5% of`,
     "before (for at most 5 s). Handles are the server process's active libuv resources (its listening",
     'socket, IPC channel, timers).',
     '',

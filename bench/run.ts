@@ -40,7 +40,7 @@ if (wanted('throughput')) {
   const r = await throughput(groups, {
     subscribers: quick ? 300 : 1000,
     slices: Number(process.env.SLICES ?? (quick ? 2 : 6)),
-    sliceMs: quick ? 200 : 400,
+    sliceMs: quick ? 150 : 400,
     window: 64,
     modes,
   })
@@ -70,6 +70,7 @@ if (wanted('slow')) {
     readers: 200,
     stalled: 5,
     seconds: quick ? 1 : 5,
+    warmMs: quick ? 300 : 1000,
     bytes: 1024,
   })
   saveResults('slow', { mode, ...r })
@@ -78,6 +79,7 @@ if (wanted('churn')) {
   step('churn: connect/disconnect cycles')
   const r = await churn(['node', 'herald-node', 'herald-express'], {
     cycles: quick ? 1000 : 10_000,
+    warm: quick ? 200 : 500,
     concurrency: 50,
   })
   saveResults('churn', { mode, ...r })

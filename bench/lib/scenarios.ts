@@ -231,7 +231,7 @@ export interface SlowResult {
  */
 export async function slowConsumers(
   kinds: ServerKind[],
-  config: { readers: number; stalled: number; seconds: number; bytes: number },
+  config: { readers: number; stalled: number; seconds: number; bytes: number; warmMs: number },
 ) {
   const results: SlowResult[] = []
   for (const kind of kinds) {
@@ -241,7 +241,7 @@ export async function slowConsumers(
       try {
         // Warm up first (1 s of the same traffic), so pools and compiled code are not counted as growth.
         fleet.server.send({ type: 'run', window: 64, mode: 'burst', bytes: config.bytes })
-        await sleep(1000)
+        await sleep(config.warmMs)
         const warm = await fleet.server.ask({ type: 'stop' }, 'stopped')
         await fleet.drained(warm.published)
         sink.length = 0
@@ -292,7 +292,10 @@ export interface ChurnResult {
 }
 
 /** Churn: `cycles` connect (until headers) / disconnect cycles, `concurrency` at a time. */
-export async function churn(kinds: ServerKind[], config: { cycles: number; concurrency: number }) {
+export async function churn(
+  kinds: ServerKind[],
+  config: { cycles: number; concurrency: number; warm: number },
+) {
   const results: ChurnResult[] = []
   for (const kind of kinds) {
     const server = await ServerProcess.start(kind)
@@ -323,7 +326,7 @@ export async function churn(kinds: ServerKind[], config: { cycles: number; concu
           `${kind}: ${n} connect/disconnect cycles (${done} done)`,
         )
       }
-      await cycles(500)
+      await cycles(config.warm)
       await server.waitForCount(0)
       await sleep(200)
       const before = await server.memory()
