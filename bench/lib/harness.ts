@@ -62,7 +62,8 @@ export class ServerProcess {
     return withTimeout(p as Promise<Extract<Reply, { type: T }>>, ms, `${this.kind} server reply ${type}`)
   }
   send(cmd: Command): void {
-    this.child.send(cmd)
+    // A late acknowledgement to a server already stopped is dropped (its fleet is closing).
+    if (this.child.connected) this.child.send(cmd)
   }
   /** Sends `cmd` and waits for the reply of type `replyType`. */
   ask<T extends Reply['type']>(
