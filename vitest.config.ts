@@ -12,6 +12,7 @@ export default defineConfig({
     projects: [
       'packages/*',
       'apps/dashboard',
+      'test',
       ...SAMPLE_APPS.map((app) => ({
         extends: `./apps/${app}/vitest.config.ts`,
         root: `./apps/${app}`,

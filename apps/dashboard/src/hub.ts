@@ -5,6 +5,7 @@ import {
   type HubOptions,
   type PublishMessage,
 } from '@herald/sse-core'
+import { createRedisBroker } from '@herald/sse-redis'
 
 /** Topic of build events: `build-started`, `stage`, `progress`, `log`, `build-finished`. */
 export const TOPIC_BUILDS = 'builds'
@@ -13,17 +14,29 @@ export const TOPIC_METRICS = 'metrics'
 /** `retry:` hint (ms) sent on connect and on shutdown: how soon browsers come back. */
 export const RETRY_MS = 1000
 
+/** History the dashboard keeps: a 40 s build logs about a thousand lines; a minute of ten builds at once. */
+const HISTORY = { maxEvents: 50_000, maxAgeMs: 10 * 60_000 }
+
 /**
- * The one place the dashboard's hub is created. The default keeps everything in memory; pass a shared
- * `broker` (which brings its own history and ids) to serve the same events from several processes, and
- * nothing else changes.
+ * The one place the dashboard's hub is created. In memory by default. With `REDIS_URL` set it runs on the
+ * Redis broker (namespace `REDIS_NAMESPACE`, default `herald-dashboard`): several dashboard processes then
+ * share builds, metrics, ids and replay, and a browser can resume on any of them. A `broker` in
+ * `overrides` wins over both (it brings its own history and ids).
  */
-export function createDashboardHub(overrides: HubOptions = {}): Hub {
+export function createDashboardHub(overrides: HubOptions = {}, env = process.env): Hub {
+  const broker =
+    overrides.broker ??
+    (env.REDIS_URL
+      ? createRedisBroker({
+          url: env.REDIS_URL,
+          namespace: env.REDIS_NAMESPACE || 'herald-dashboard',
+          history: HISTORY,
+        })
+      : undefined)
   return createHub({
     retryMs: RETRY_MS,
-    // A 40 s build logs about a thousand lines; keep enough to replay a minute of ten builds at once.
-    // (The memory broker's history: another broker is configured on the broker itself.)
-    ...(overrides.broker ? {} : { history: { maxEvents: 50_000, maxAgeMs: 10 * 60_000 } }),
+    // The memory broker's history; another broker is configured on the broker itself.
+    ...(broker ? { broker } : { history: HISTORY }),
     heartbeatMs: 15_000,
     // Lets the page tell a fresh connection from a resumed one.
     connectedEvent: 'connected',

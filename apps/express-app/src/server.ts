@@ -1,8 +1,9 @@
 // Start/stop plumbing shared by main.ts and the tests: a node:http server around buildApp().
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import type { CloseOptions, Hub } from '@herald/sse-core'
 import { buildApp } from './app.js'
+import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
 export interface StartOptions extends Partial<Secrets> {
@@ -24,7 +25,7 @@ export interface RunningApp {
  */
 export async function start({ port = 0, hub, ...given }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   const server = createServer(
     {
       // A client gets 10 s to send its headers and 30 s for its whole request (a publish body is at most

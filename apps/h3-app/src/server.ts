@@ -3,9 +3,10 @@ import { once } from 'node:events'
 import http from 'node:http'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import type { CloseOptions, Hub } from '@herald/sse-core'
 import { serve } from 'h3/node'
 import { buildApp } from './app.js'
+import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
 export interface StartOptions extends Partial<Secrets> {
@@ -35,7 +36,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   // `manual`: srvx only builds the handler; the server below is ours, so it can also be node:http2
   // (srvx listens with HTTP/2 only over TLS). `gracefulShutdown: false`: main.ts handles the signals.
   const { node } = serve(buildApp(hub, secrets), { manual: true, gracefulShutdown: false })

@@ -2,9 +2,10 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import type { CloseOptions, Hub } from '@herald/sse-core'
 import { createAdaptorServer } from '@hono/node-server'
 import { buildApp } from './app.js'
+import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
 export interface StartOptions extends Partial<Secrets> {
@@ -34,7 +35,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   const server = createAdaptorServer({
     fetch: buildApp(hub, secrets).fetch,
     ...(h2c

@@ -2,8 +2,9 @@
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type CloseOptions, createHub, type Hub } from '@herald/sse-core'
+import type { CloseOptions, Hub } from '@herald/sse-core'
 import { buildApp } from './app.js'
+import { createAppHub } from './hub.js'
 import { resolveSecrets, type Secrets } from './tokens.js'
 
 export interface StartOptions extends Partial<Secrets> {
@@ -32,7 +33,7 @@ export async function start({
   ...given
 }: StartOptions = {}): Promise<RunningApp> {
   const secrets = resolveSecrets(given)
-  hub ??= createHub()
+  hub ??= createAppHub()
   const callback = buildApp(hub, secrets).callback()
   const server = http2
     ? createHttp2Server(callback)

@@ -1,13 +1,8 @@
 import { encodeEvent, type SseMessage } from '@herald/sse-core'
+import { EXACT_CASES, messageArbitrary, normalise, ROUND_TRIP_CASES } from '@herald/test-utils'
 import { createParser as referenceParser } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  EXACT_CASES,
-  messageArbitrary,
-  normalise,
-  ROUND_TRIP_CASES,
-} from '../../core/src/test-utils/encode-cases.js'
 import { type Block, createParser } from './parser.js'
 
 interface Read {

@@ -2,11 +2,11 @@
 // proxy that can stall, and a recorder of everything a client reports.
 import net from 'node:net'
 import { createHub, type Hub, type HubOptions } from '@herald/sse-core'
+import { waitFor } from '@herald/test-utils'
 import { start as startExpress } from '../../../apps/express-app/src/server.js'
 import { start as startH3 } from '../../../apps/h3-app/src/server.js'
 import { start as startHono } from '../../../apps/hono-app/src/server.js'
 import { start as startKoa } from '../../../apps/koa-app/src/server.js'
-import { waitFor } from '../../core/src/test-utils/wait.js'
 import type { EventMap, HeraldClientError, ReconnectInfo, SseClient, SseEvent } from '../src/index.js'
 
 export { waitFor }

@@ -1,8 +1,8 @@
 // The client against small node:http servers that do one thing each (replay everything, answer 204, send
 // HTML, fail with 500 first, …), and against a sample app for backpressure and the gap notice.
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { startServer, type TestServer } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startServer, type TestServer } from '../../core/src/test-utils/test-server.js'
 import { connect, HeraldClientError, HeraldHttpError, type SseClient } from '../src/index.js'
 import { collect, dataOf, recorder, SAMPLE_APPS, testHub, waitFor } from './helpers.js'
 

@@ -1,22 +1,31 @@
-// herald-conformance <events-url> [--publish-url URL] [--h2] [--topic T]: the black-box checks against
+// herald-conformance <events-url> [--publish-url URL] [--profile P] [--h2] ...: the black-box checks against
 // a running server, as a table. Exit code 0 when nothing failed, 1 when something did, 2 on bad usage.
 import { parseArgs } from 'node:util'
 import { checkOnly, checkServer, formatTable } from './runner.js'
+import { PROFILES, type Profile } from './target.js'
 
 const USAGE = `Usage: herald-conformance <events-url> [options]
 
-Runs the black-box conformance checks against a running Server-Sent Events server that follows the
-/events?topic=T + POST /publish {topic, event?, data} -> {id} convention.
+Runs the black-box conformance checks against a running Server-Sent Events server: GET <events-url>?topic=T
+(repeatable) streams, and POST <publish-url> with Content-Type: application/json and
+{ "topic": string, "event"?: string, "data": string } publishes, answering 2xx (optionally { "id": string },
+the event's id, which the replay checks need).
 
 Options:
   --publish-url URL   the publish endpoint (without it, checks that publish are skipped)
+  --publish-header H  a header sent with every publish, "Name: value" (repeatable), e.g. a token
+  --header H          a header sent with every events request, "Name: value" (repeatable)
+  --profile P         sse (default): what every SSE server must do; herald-app: also the sample apps'
+                      conventions (415/413/400 refusals on /publish, the page, the reset event)
+  --behind-proxy      the URL goes through a reverse proxy (nginx strips X-Accel-Buffering): its absence
+                      becomes a note, and immediacy is judged by timing
   --page-url URL      a page with an EventSource on the events URL (default: / of the events URL)
   --auth-url URL      an events route that answers 401 without credentials and 403 to "Bearer invalid"
   --h2                talk HTTP/2 over cleartext (h2c, prior knowledge) instead of HTTP/1.1
   --topic T           start of every topic name the checks use (default "conformance-"); the page
                       check always publishes to "demo", the topic the sample page listens to
   --heartbeat-ms N    the server's heartbeat interval; checks comments on an idle stream (takes ~8 intervals)
-  --burst N           events in the burst check (default 10000; over HTTP each one is a POST)
+  --burst N           events in the burst check (default 2000; each one is a POST)
   --only ID[,ID]      run only these checks (e.g. headers.immediate,compression.per-event)
   --json              print the results as JSON instead of a table
   -h, --help          this text
@@ -60,7 +69,25 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`--only: ${(error as Error).message}`)
   }
+  const profile = values.profile ?? 'sse'
+  if (!(PROFILES as readonly string[]).includes(profile))
+    fail(`--profile must be one of ${PROFILES.join(', ')}, got ${JSON.stringify(profile)}`)
+  const headers = (flag: string, values: string[] | undefined) => {
+    const out: Record<string, string> = {}
+    for (const header of values ?? []) {
+      const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(header)
+      if (!match) fail(`${flag} must be "Name: value", got ${JSON.stringify(header)}`)
+      out[match[1]!.toLowerCase()] = match[2]!
+    }
+    return out
+  }
+  const publishHeaders = headers('--publish-header', values['publish-header'])
+  const eventsHeaders = headers('--header', values.header)
   const results = await checkServer({
+    profile: profile as Profile,
+    behindProxy: values['behind-proxy'],
+    publishHeaders,
+    eventsHeaders,
     eventsUrl,
     publishUrl: url('--publish-url', values['publish-url']),
     pageUrl: url('--page-url', values['page-url']),
@@ -93,6 +120,10 @@ function parse() {
     allowPositionals: true,
     options: {
       'publish-url': { type: 'string' },
+      'publish-header': { type: 'string', multiple: true },
+      header: { type: 'string', multiple: true },
+      profile: { type: 'string' },
+      'behind-proxy': { type: 'boolean', default: false },
       'page-url': { type: 'string' },
       'auth-url': { type: 'string' },
       h2: { type: 'boolean', default: false },

@@ -4,10 +4,10 @@ import { Readable } from 'node:stream'
 import type { FetchLike } from 'eventsource'
 import { decodeBody, type HttpClient } from './http.js'
 
-/** A `fetch` for `new EventSource(url, { fetch })` that goes through `client`. */
-export function fetchVia(client: HttpClient): FetchLike {
+/** A `fetch` for `new EventSource(url, { fetch })` that goes through `client`, adding `headers`. */
+export function fetchVia(client: HttpClient, headers: Record<string, string> = {}): FetchLike {
   return async (url, init) => {
-    const res = await client.request(new URL(url), { headers: { ...init.headers } })
+    const res = await client.request(new URL(url), { headers: { ...headers, ...init.headers } })
     const signal = init.signal as AbortSignal | undefined
     if (signal?.aborted) res.abort()
     signal?.addEventListener('abort', () => res.abort(), { once: true })

@@ -9,6 +9,7 @@ export {
   applicability,
   BrowserPool,
   type CheckServerOptions,
+  CLI_BURST_EVENTS,
   checkOnly,
   checkServer,
   formatTable,
@@ -27,10 +28,12 @@ export type {
   ConformanceCase,
   ConformanceTarget,
   Need,
+  Profile,
   PublishInput,
+  RunSettings,
   ServerUnderTest,
   StartedServer,
   StartOptions,
 } from './target.js'
-export { SkipCase } from './target.js'
+export { PROFILES, SkipCase } from './target.js'
 export { type RunConformanceOptions, runConformance } from './vitest.js'

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs'
 import type { Hub, HubOptions } from '@herald/sse-core'
 import type { Browser } from 'playwright-core'
-import { allCases } from './cases/index.js'
+import { allCases, casesOf } from './cases/index.js'
+import { describeBody, oneLine } from './cases/util.js'
 import { HttpClient, type Protocol } from './http.js'
 import { openStream, type SseStream } from './sse.js'
 import {
@@ -11,6 +12,8 @@ import {
   type CaseResult,
   type ConformanceCase,
   type ConformanceTarget,
+  PROFILES,
+  type Profile,
   type PublishInput,
   type RunSettings,
   type ServerUnderTest,
@@ -41,6 +44,8 @@ export interface RunningServer {
   compression?: boolean
   /** Headers sent with every publish request (see {@link ConformanceTarget}). */
   publishHeaders?: Record<string, string>
+  /** Headers sent with every events request the checks open (not the refusal checks'), e.g. a token. */
+  eventsHeaders?: Record<string, string>
 }
 
 /** A server source for a server that is already running. Checks that configure a hub are skipped. */
@@ -50,6 +55,7 @@ export function runningServer(server: RunningServer): ServerSource {
     eventsUrl,
     publishUrl: server.publishUrl === undefined ? undefined : new URL(server.publishUrl),
     publishHeaders: { ...server.publishHeaders },
+    eventsHeaders: { ...server.eventsHeaders },
     pageUrl: new URL(server.pageUrl ?? '/', eventsUrl),
     authUrl: server.authUrl === undefined ? undefined : new URL(server.authUrl),
     hub: undefined,
@@ -93,6 +99,7 @@ export function targetServer(target: ConformanceTarget, createHub: CreateHub): S
         eventsUrl: new URL(paths.events, base),
         publishUrl: new URL(paths.publish, base),
         publishHeaders: { ...target.publishHeaders },
+        eventsHeaders: {},
         pageUrl: new URL(paths.page, base),
         authUrl: target.auth ? new URL(target.auth.path, base) : undefined,
         hub,
@@ -200,7 +207,7 @@ export async function runCase(
     client,
     configurable: env.source.configurable,
     artifactsDir: env.artifactsDir,
-    settings: { burstEvents: 10_000, topicPrefix: 'conformance-', ...env.settings },
+    settings: { burstEvents: 10_000, topicPrefix: 'conformance-', behindProxy: false, ...env.settings },
     topic: (label = check.id) =>
       `${ctx.settings.topicPrefix}${label.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}-${++topicCounter}`,
     async server(options, listen) {
@@ -213,26 +220,37 @@ export async function runCase(
       for (const topic of typeof topics === 'string' ? [topics] : topics)
         url.searchParams.append('topic', topic)
       for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value)
-      const stream: SseStream = await openStream(client, url, options)
+      const stream: SseStream = await openStream(client, url, {
+        ...options,
+        headers: { ...server.eventsHeaders, ...options.headers },
+      })
       cleanups.push(() => stream.close())
       return stream
     },
     async publish(server, topic, input: PublishInput) {
       const { status, body } = await ctx.publishRaw(server, JSON.stringify({ topic, ...input }))
       if (status < 200 || status > 299)
-        throw new Error(`POST /publish answered ${status}: ${body.slice(0, 200)}`)
+        throw new Error(`POST ${server.publishUrl?.pathname} answered ${status}: ${describeBody(body)}`)
+      // The contract: 2xx, with an optional JSON { "id": string } (the id the event carries on the stream).
       let id: unknown
       try {
-        id = (JSON.parse(body) as { id?: unknown }).id
+        id = (JSON.parse(body) as { id?: unknown } | null)?.id
       } catch {
+        return undefined
+      }
+      if (id === undefined) return undefined
+      if (typeof id !== 'string' || id === '') {
         throw new Error(
-          `POST /publish answered ${status} with a body that is not JSON: ${body.slice(0, 200)}`,
+          `POST ${server.publishUrl?.pathname} answered ${status} with an "id" that is not a non-empty string: ${describeBody(body)}`,
         )
       }
-      if (typeof id !== 'string' || id === '') {
-        throw new Error(`POST /publish answered ${status} without a string "id": ${body.slice(0, 200)}`)
-      }
       return id
+    },
+    requireId(id, what) {
+      if (id !== undefined) return id
+      throw new SkipCase(
+        `${what} needs the event ids: POST /publish answered without { "id" } (the publish contract makes it optional)`,
+      )
     },
     async publishRaw(server, body) {
       if (server.publishUrl === undefined) throw new SkipCase('needs a publish URL (--publish-url)')
@@ -266,8 +284,8 @@ export async function runCase(
   } catch (error) {
     outcome =
       error instanceof SkipCase
-        ? result('skip', error.message)
-        : result('fail', error instanceof Error ? error.message : String(error))
+        ? result('skip', oneLine(error.message))
+        : result('fail', oneLine(error instanceof Error ? error.message : String(error)))
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -306,6 +324,9 @@ export function checkOnly(only: readonly string[] | undefined, error: (rule: str
   }
 }
 
+/** Events in the burst check of {@link checkServer} and the CLI unless told otherwise. */
+export const CLI_BURST_EVENTS = 2000
+
 /** Options for {@link checkServer}. */
 export interface CheckServerOptions extends RunningServer {
   /** Talk h2c (HTTP/2 with prior knowledge) instead of HTTP/1.1. */
@@ -313,12 +334,16 @@ export interface CheckServerOptions extends RunningServer {
   /** Only these check ids (default: all). */
   only?: readonly string[]
   artifactsDir?: string
-  /** Events in the burst check (default 10 000; over HTTP each is one POST). */
-  burstEvents?: number
   /** Start of every topic name the checks make up (default `conformance-`). */
   topicPrefix?: string
   /** The server's heartbeat interval; without it the heartbeat check is skipped. */
   heartbeatMs?: number
+  /** Which checks: `sse` (default), or `herald-app` (adds the sample apps' conventions). */
+  profile?: Profile
+  /** Reached through a reverse proxy: see `RunSettings.behindProxy`. */
+  behindProxy?: boolean
+  /** Events in the burst check (default 2000 here; each is one POST). */
+  burstEvents?: number
   /** Called after each row, for progress output. */
   onResult?(result: CaseResult): void
 }
@@ -329,6 +354,12 @@ export interface CheckServerOptions extends RunningServer {
  */
 export async function checkServer(options: CheckServerOptions): Promise<CaseResult[]> {
   checkOnly(options.only, (rule) => new RangeError(`checkServer options.only: ${rule}`))
+  const profile = options.profile ?? 'sse'
+  if (!PROFILES.includes(profile)) {
+    throw new RangeError(
+      `checkServer options.profile: must be one of ${PROFILES.join(', ')}, got ${String(profile)}`,
+    )
+  }
   const protocol: Protocol = options.h2 ? 'h2' : 'http1'
   const env: RunEnvironment = {
     source: runningServer(options),
@@ -336,7 +367,9 @@ export async function checkServer(options: CheckServerOptions): Promise<CaseResu
     artifactsDir: options.artifactsDir ?? 'test-artifacts',
     captureErrors: false,
     settings: {
-      ...(options.burstEvents === undefined ? {} : { burstEvents: options.burstEvents }),
+      // Over HTTP every event of the burst is a POST: 2000 keep a whole run well under a minute.
+      burstEvents: options.burstEvents ?? CLI_BURST_EVENTS,
+      behindProxy: options.behindProxy === true,
       ...(options.topicPrefix === undefined ? {} : { topicPrefix: options.topicPrefix }),
       ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     },
@@ -348,7 +381,8 @@ export async function checkServer(options: CheckServerOptions): Promise<CaseResu
   }
   const results: CaseResult[] = []
   try {
-    for (const check of allCases) {
+    // `only` names checks explicitly, whatever their profile.
+    for (const check of options.only ? allCases : casesOf(profile)) {
       if (options.only && !options.only.includes(check.id)) continue
       const why = applicability(check, protocol, offers)
       const result: CaseResult =

@@ -146,13 +146,20 @@ export async function openStream(
   url: URL,
   options: OpenOptions = {},
 ): Promise<SseStream> {
-  const res = await client.request(url, {
-    headers: { accept: 'text/event-stream', ...options.headers },
-    // A stream whose headers wait for the first event would deadlock a check that publishes after
-    // connecting; seconds are plenty for a head that should take milliseconds.
-    timeoutMs: options.timeoutMs ?? 5000,
-    dedicated: !options.shared,
-  })
+  const res = await client
+    .request(url, {
+      headers: { accept: 'text/event-stream', ...options.headers },
+      // A stream whose headers wait for the first event would deadlock a check that publishes after
+      // connecting; seconds are plenty for a head that should take milliseconds.
+      timeoutMs: options.timeoutMs ?? 3000,
+      dedicated: !options.shared,
+    })
+    .catch((error: Error) => {
+      if (!error.message.startsWith('no response headers')) throw error
+      throw new Error(
+        `${error.message}: the server holds the head until the first event, so this check cannot publish; send the headers when the stream starts`,
+      )
+    })
   return new SseStream(res, options.feedBytes, options.stalled, options.accept)
 }
 

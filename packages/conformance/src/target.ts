@@ -52,6 +52,17 @@ export interface ConformanceTarget {
   compression?: boolean
 }
 
+/**
+ * Which checks run. `sse`: what every Server-Sent Events server must do (headers, immediacy, compression,
+ * encoding, replay, heartbeat, disconnect, burst, HTTP/2, a browser's EventSource). `herald-app`: all of
+ * `sse` plus the sample apps' own conventions (the `/publish` refusals, the page, the `reset` event,
+ * capacity limits, `close()`). The CLI defaults to `sse`, `runConformance` to `herald-app`.
+ */
+export type Profile = 'sse' | 'herald-app'
+
+/** The profiles, smallest first: each includes the checks of the ones before it. */
+export const PROFILES: readonly Profile[] = ['sse', 'herald-app']
+
 /** What a check needs beyond a server that streams events. */
 export type Need = 'hub' | 'h2' | 'browser' | 'publish' | 'auth'
 
@@ -67,6 +78,8 @@ export interface ConformanceCase {
   needs: readonly Need[]
   /** Protocols it applies to. Default: both. */
   protocols?: readonly Protocol[]
+  /** The smallest profile the check belongs to (`herald-app` checks a sample-app convention). */
+  profile: Profile
   run(ctx: CaseContext): Promise<void>
 }
 
@@ -76,6 +89,8 @@ export interface ServerUnderTest {
   publishUrl: URL | undefined
   /** Sent with every publish request (see `ConformanceTarget.publishHeaders`). */
   publishHeaders: Record<string, string>
+  /** Sent with every events request the checks open (the CLI's `--header`), e.g. credentials. */
+  eventsHeaders: Record<string, string>
   pageUrl: URL
   authUrl: URL | undefined
   /** Present when the suite started the server itself. */
@@ -114,8 +129,13 @@ export interface CaseContext {
     topics: string | readonly string[],
     options?: OpenOptions & { query?: Record<string, string> },
   ): Promise<SseStream>
-  /** `POST /publish`; fails the check unless the answer is 2xx with an `id`. Returns the id. */
-  publish(server: ServerUnderTest, topic: string, input: PublishInput): Promise<string>
+  /**
+   * `POST /publish` (the publish contract); fails the check unless the answer is 2xx. Returns the `id`
+   * the answer carried, or undefined when it carried none (the contract makes it optional).
+   */
+  publish(server: ServerUnderTest, topic: string, input: PublishInput): Promise<string | undefined>
+  /** `id`, or a skip saying that `what` needs the ids `/publish` answers with (and this server gives none). */
+  requireId(id: string | undefined, what: string): string
   /** Sends a raw `POST /publish` body and returns status and body. */
   publishRaw(server: ServerUnderTest, body: string): Promise<{ status: number; body: string }>
   /** The HTTP client of this run (streams and requests over `protocol`). */
@@ -144,6 +164,11 @@ export interface RunSettings {
   topicPrefix: string
   /** The heartbeat interval of a running server (the CLI's `--heartbeat-ms`); vitest sets its own. */
   heartbeatMs?: number
+  /**
+   * The server is reached through a reverse proxy (nginx honours and strips `X-Accel-Buffering`): a
+   * missing `X-Accel-Buffering: no` becomes a note, and immediacy is judged by timing alone.
+   */
+  behindProxy: boolean
 }
 
 /** Thrown by `ctx.skip`. */

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { HeraldConfigError, type Hub, type HubOptions } from '@herald/sse-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { allCases } from './cases/index.js'
+import { allCases, casesOf } from './cases/index.js'
 import type { Protocol } from './http.js'
 import {
   applicability,
@@ -13,7 +13,7 @@ import {
   runCase,
   targetServer,
 } from './runner.js'
-import type { ConformanceCase, ConformanceTarget } from './target.js'
+import { type ConformanceTarget, PROFILES, type Profile } from './target.js'
 
 /** Options for {@link runConformance}. */
 export interface RunConformanceOptions {
@@ -23,6 +23,8 @@ export interface RunConformanceOptions {
   artifactsDir?: string
   /** Per-check timeout in milliseconds. Default 60 000. */
   timeoutMs?: number
+  /** Which checks: `herald-app` (default: the protocol and the sample apps' conventions) or `sse`. */
+  profile?: Profile
 }
 
 /**
@@ -31,7 +33,7 @@ export interface RunConformanceOptions {
  *
  * @example
  * import { runConformance } from '@herald/sse-conformance'
- * import { start } from '../src/app.ts'
+ * import { start } from '../src/server.js'
  * runConformance({ name: 'express-app', start })
  */
 export function runConformance(target: ConformanceTarget, options: RunConformanceOptions = {}): void {
@@ -51,6 +53,13 @@ export function runConformance(target: ConformanceTarget, options: RunConformanc
     throw new HeraldConfigError('target.auth.path', 'must be a path starting with "/"')
   }
   checkOnly(options.only, (rule) => new HeraldConfigError('options.only', rule))
+  const profile = options.profile ?? 'herald-app'
+  if (!PROFILES.includes(profile)) {
+    throw new HeraldConfigError(
+      'options.profile',
+      `must be one of ${PROFILES.join(', ')}, got ${String(profile)}`,
+    )
+  }
   const browsers = new BrowserPool()
   let createHub: ((options?: HubOptions) => Hub) | undefined
   const env = (): RunEnvironment => ({
@@ -66,7 +75,7 @@ export function runConformance(target: ConformanceTarget, options: RunConformanc
     afterAll(() => browsers.close())
     for (const protocol of protocols) {
       describe(protocol === 'h2' ? 'h2c' : 'HTTP/1.1', () => {
-        for (const check of allCases as readonly ConformanceCase[]) {
+        for (const check of options.only ? allCases : casesOf(profile)) {
           if (options.only && !options.only.includes(check.id)) continue
           const why = applicability(check, protocol, offers)
           if (why !== undefined && (why.startsWith('not applicable') || why.startsWith('only over'))) continue

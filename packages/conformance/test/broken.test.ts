@@ -73,6 +73,10 @@ describe('the suite catches broken servers', () => {
 
 describe('the suite catches HTTP/2 mistakes', () => {
   it('a Connection header on an h2c stream: Node warns, and the check reports the warning', async () => {
+    // The warning is expected here: the check must see it, the test output must not (Node's own printer is
+    // a 'warning' listener; it is put back afterwards).
+    const printers = process.listeners('warning')
+    process.removeAllListeners('warning')
     const server = await startBrokenH2()
     try {
       const result = await runCase(headersImmediate, 'h2', {
@@ -86,6 +90,7 @@ describe('the suite catches HTTP/2 mistakes', () => {
       expect(result.reason).toMatch(/the server printed: .*connection header/i)
     } finally {
       await server.close()
+      for (const printer of printers) process.on('warning', printer)
     }
   })
 })
@@ -141,9 +146,9 @@ describe('the sample-app convention checks are not blind', () => {
   it('a publish that ignores an id and unknown fields, and stringifies non-string data', async () => {
     const r = await check({ extraFields: true, anyData: true }, CONVENTION)
     expect(r['publish.fields']?.status).toBe('fail')
-    expect(r['publish.fields']?.reason).toMatch(/data not a string .*answered 200, expected 400/)
-    expect(r['publish.fields']?.reason).toMatch(/an id field .*answered 200, expected 400/)
-    expect(r['publish.fields']?.reason).toMatch(/an unknown field .*answered 200, expected 400/)
+    expect(r['publish.fields']?.reason).toMatch(/data not a string: answered 200, expected 400/)
+    expect(r['publish.fields']?.reason).toMatch(/an id field: answered 200, expected 400/)
+    expect(r['publish.fields']?.reason).toMatch(/an unknown field: answered 200, expected 400/)
     // What was accepted reached the subscriber.
     expect(r['publish.fields']?.reason).toMatch(/subscribers received \d+ event\(s\)/)
     expect(r['publish.content-type']?.status).toBe('pass')
@@ -152,8 +157,8 @@ describe('the sample-app convention checks are not blind', () => {
   it('a publish that parses any Content-Type as JSON', async () => {
     const r = await check({ anyContentType: true }, CONVENTION)
     expect(r['publish.content-type']?.status).toBe('fail')
-    expect(r['publish.content-type']?.reason).toMatch(/no Content-Type .*answered 200, expected 415/)
-    expect(r['publish.content-type']?.reason).toMatch(/Content-Type text\/plain .*answered 200, expected 415/)
+    expect(r['publish.content-type']?.reason).toMatch(/no Content-Type: answered 200, expected 415/)
+    expect(r['publish.content-type']?.reason).toMatch(/Content-Type text\/plain: answered 200, expected 415/)
     expect(r['publish.content-type']?.reason).toMatch(/subscribers received 3 event\(s\)/)
     expect(r['publish.fields']?.status).toBe('pass')
   })
@@ -161,7 +166,7 @@ describe('the sample-app convention checks are not blind', () => {
   it('a publish without the 64 KiB body limit', async () => {
     const r = await check({ noBodyLimit: true }, CONVENTION)
     expect(r['publish.body-limit']?.status).toBe('fail')
-    expect(r['publish.body-limit']?.reason).toMatch(/a body of 65537 bytes .*answered 200, expected 413/)
+    expect(r['publish.body-limit']?.reason).toMatch(/a body of 65537 bytes: answered 200, expected 413/)
     expect(r['publish.body-limit']?.reason).toMatch(/subscribers received 3 event\(s\)/)
   })
 

@@ -1,41 +1,9 @@
 // The CLI as a user runs it: a child process pointed at a real server, judged by its table and exit code.
-import { spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createHub } from '@herald/sse-core'
 import { describe, expect, it } from 'vitest'
 import { startBroken } from './fixtures/broken-express.js'
+import { cli, row } from './fixtures/processes.js'
 import { start } from './fixtures/reference-server.js'
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const tsx = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')),
-  'dist',
-  'cli.mjs',
-)
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx, '--conditions=@herald/source', 'src/cli.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1' },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-const row = (stdout: string, status: string, check: string) =>
-  new RegExp(`^${status}\\s+http/1\\.1\\s+${check.replace('.', '\\.')}\\s`, 'm').test(stdout)
 
 describe('herald-conformance CLI', () => {
   it('passes a correct server and exits 0', async () => {
@@ -134,6 +102,57 @@ describe('herald-conformance CLI', () => {
       await server.close()
     }
   }, 60_000)
+
+  it('runs the sse profile by default, and the sample-app conventions with --profile herald-app', async () => {
+    const server = await start()
+    try {
+      const args = [`${server.url}/events`, '--publish-url', `${server.url}/publish`, '--burst', '100']
+      const sse = await cli(args)
+      expect(row(sse.stdout, 'PASS', 'encoding.round-trip'), sse.stdout).toBe(true)
+      for (const check of ['publish.fields', 'publish.body-limit', 'page.html', 'replay.reset'])
+        expect(sse.stdout).not.toMatch(new RegExp(`\\s${check.replace('.', '\\.')}\\s`))
+      expect(sse.code).toBe(0)
+      const app = await cli([...args, '--profile', 'herald-app'])
+      for (const check of ['publish.fields', 'publish.body-limit', 'page.html', 'replay.reset'])
+        expect(row(app.stdout, 'PASS', check), `${check} in\n${app.stdout}`).toBe(true)
+      expect(app.code).toBe(0)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it('sends --header with every events request, so a guarded events route can be checked', async () => {
+    const server = await start()
+    try {
+      const args = [
+        `${server.url}/events-private`,
+        '--publish-url',
+        `${server.url}/publish`,
+        '--only',
+        'headers.immediate,encoding.round-trip,browser.eventsource',
+      ]
+      const without = await cli(args)
+      expect(row(without.stdout, 'FAIL', 'headers.immediate'), without.stdout).toBe(true)
+      expect(without.stdout).toMatch(/reason: status 401, expected 200/)
+      const withHeader = await cli([...args, '--header', 'Authorization: Bearer conformance'])
+      expect(row(withHeader.stdout, 'PASS', 'headers.immediate'), withHeader.stdout).toBe(true)
+      expect(row(withHeader.stdout, 'PASS', 'encoding.round-trip'), withHeader.stdout).toBe(true)
+      expect(row(withHeader.stdout, 'SKIP', 'browser.eventsource'), withHeader.stdout).toBe(true)
+      expect(withHeader.stdout).toMatch(/why: the events route needs headers \(--header\)/)
+      expect(withHeader.code).toBe(0)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it('refuses an unknown profile and a malformed --publish-header', async () => {
+    const profile = await cli(['http://127.0.0.1:9/events', '--profile', 'strict'])
+    expect(profile.stderr).toMatch(/--profile must be one of sse, herald-app, got "strict"/)
+    expect(profile.code).toBe(2)
+    const header = await cli(['http://127.0.0.1:9/events', '--publish-header', 'no colon here'])
+    expect(header.stderr).toMatch(/--publish-header must be "Name: value"/)
+    expect(header.code).toBe(2)
+  }, 30_000)
 
   it('explains bad usage and exits 2', async () => {
     const { code, stderr } = await cli(['not a url'])

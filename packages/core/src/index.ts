@@ -1,4 +1,5 @@
-export { formatId, parseSeq } from './broker/ids.js'
+// The public API of @herald/sse-core. Each export is listed, with why it is public, in the README
+// ("Exports"); what is not here is internal and may change.
 export {
   type Broker,
   type BrokerEntry,
@@ -19,24 +20,18 @@ export {
   HeraldLimitError,
   HeraldTopicError,
 } from './errors.js'
-export { admitStream } from './http/admit.js'
-export { SSE_HEADERS } from './http/headers.js'
-export { readLastEventId } from './http/last-event-id.js'
-export { type PublishOutcome, type PublishStatus, publishFromBody } from './http/publish-body.js'
+export { type PublishOutcome, publishFromBody } from './http/publish-body.js'
 export {
   checkBearer,
   createPublishGuard,
   type PublishPolicy,
   type PublishRequest,
 } from './http/publish-guard.js'
-export { parseRequestUrl } from './http/request-url.js'
 export { serveWeb } from './http/serve-web.js'
 export { createHub } from './hub/hub.js'
-export { MAX_TOPIC_LENGTH } from './hub/topics.js'
 export { encodeComment, encodeEvent, encodeEventText, type SseMessage } from './protocol/index.js'
 export { createWebSink, type WebSink, type WebSinkOptions } from './sink/web.js'
 export type {
-  Admission,
   AdmissionRefusal,
   AuthorizeRefusal,
   AuthorizeRequest,

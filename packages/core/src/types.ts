@@ -209,18 +209,6 @@ export interface AdmissionRefusal {
   retryAfterSeconds: number
 }
 
-/** The outcome of `admitStream`: either what to subscribe with, or the HTTP refusal to send. */
-export type Admission =
-  | {
-      ok: true
-      topics: string[]
-      lastEventId?: string
-      clientKey?: string
-      /** The response headers: the SSE set plus `StreamOptions.headers`. */
-      headers: Record<string, string>
-    }
-  | { ok: false; status: number; headers: Record<string, string>; body: string }
-
 /** A refusal an `authorize` callback can give instead of `false` (which means 403). */
 export interface AuthorizeRefusal {
   status: 401 | 403

@@ -1,15 +1,19 @@
 import { createServer } from 'node:http'
 import http2 from 'node:http2'
 import { createHub, HeraldError, type Hub } from '@herald/sse-core'
+import {
+  type AdapterTarget,
+  describeAdapter,
+  listen,
+  openStream,
+  recordProcessTrouble,
+  type TestServer,
+  waitFor,
+} from '@herald/test-utils'
 import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express-4'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import { recordProcessTrouble } from '../../core/src/test-utils/process-trouble.js'
-import { openStream } from '../../core/src/test-utils/stream-client.js'
-import { listen, type TestServer } from '../../core/src/test-utils/test-server.js'
-import { waitFor } from '../../core/src/test-utils/wait.js'
 import { HeraldUnsupportedProtocolError, sse } from '../src/index.js'
 
 const majors = [

@@ -1,15 +1,18 @@
 import http2 from 'node:http2'
 import { createHub, type Hub } from '@herald/sse-core'
+import {
+  type AdapterTarget,
+  describeAdapter,
+  listen,
+  openStream,
+  recordProcessTrouble,
+  serveFetch,
+  waitFor,
+} from '@herald/test-utils'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { expect, it } from 'vitest'
-import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import { serveFetch } from '../../core/src/test-utils/fetch-bridge.js'
-import { recordProcessTrouble } from '../../core/src/test-utils/process-trouble.js'
-import { openStream } from '../../core/src/test-utils/stream-client.js'
-import { listen } from '../../core/src/test-utils/test-server.js'
-import { waitFor } from '../../core/src/test-utils/wait.js'
 import { sse } from '../src/index.js'
 
 /** The routes `describeAdapter` expects, behind `compress({ contentTypeFilter: /^text\// })`. */

@@ -2,16 +2,20 @@ import { createServer } from 'node:http'
 import http2 from 'node:http2'
 import { PassThrough } from 'node:stream'
 import { createHub, type Hub } from '@herald/sse-core'
+import {
+  type AdapterTarget,
+  describeAdapter,
+  listen,
+  openStream,
+  recordProcessTrouble,
+  type TestServer,
+  waitFor,
+} from '@herald/test-utils'
 import Router from '@koa/router'
 import Koa from 'koa'
 import Koa2 from 'koa-2'
 import compress from 'koa-compress'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type AdapterTarget, describeAdapter } from '../../core/src/test-utils/adapter-suite.js'
-import { recordProcessTrouble } from '../../core/src/test-utils/process-trouble.js'
-import { openStream } from '../../core/src/test-utils/stream-client.js'
-import { listen, type TestServer } from '../../core/src/test-utils/test-server.js'
-import { waitFor } from '../../core/src/test-utils/wait.js'
 import { sse } from '../src/index.js'
 
 const majors = [

@@ -11,19 +11,24 @@ export const BURST_CLIENTS = 50
 /** Check 4: a burst reaches every client complete and in order (see the title). */
 export const backpressureBurst: ConformanceCase = {
   id: 'backpressure.burst',
-  title: `a burst of 10,000 events arrives complete and in order at ${BURST_CLIENTS} clients`,
+  profile: 'sse',
+  title: `a burst of events (10,000 under vitest, 2,000 from the CLI) arrives complete and in order at ${BURST_CLIENTS} clients`,
   needs: ['publish'],
   async run(ctx) {
     const server = await ctx.server()
     const topic = ctx.topic('burst')
     const count = ctx.settings.burstEvents
     const clients: SseStream[] = []
-    // Only the burst counts (a server may greet each client with an event of its own).
+    // Only the burst counts (a server may greet each client with an event of its own); what else
+    // arrives is kept apart, so that a burst that arrived altered is told from one that never came.
     const accept = (e: { data: string }) => /^b\d+$/.test(e.data)
     for (let i = 0; i < BURST_CLIENTS; i++) clients.push(await ctx.connect(server, topic, { accept }))
+    // What each client got before the burst (greetings) is not part of it.
+    await sleep(50)
+    const greetings = clients.map((c) => c.ignored.length)
     const started = performance.now()
-    if (count !== 10_000) ctx.note(`a burst of ${count} events (not 10,000)`)
-    const ids: string[] = []
+    ctx.note(`a burst of ${count} events`)
+    let ids: (string | undefined)[] = []
     // Over HTTP, publishes overlap, so the server's order is only partly known (see publishConcurrently).
     let order: PublishTimes | undefined
     if (server.hub) {
@@ -35,24 +40,33 @@ export const backpressureBurst: ConformanceCase = {
       // One synchronous loop: the hardest burst there is, nothing interleaves with it.
       const pending: Promise<string>[] = []
       for (let i = 0; i < count; i++) pending.push(server.hub.publish(topic, { data: `b${i}` }))
-      ids.push(...(await Promise.all(pending)))
+      ids = await Promise.all(pending)
     } else {
       order = await publishConcurrently(ctx, server, topic, ids, count)
     }
     const published = performance.now()
-    await waitUntil(
-      `all ${count} events at all ${BURST_CLIENTS} clients`,
+    const arrived = (c: SseStream, n: number) => c.events.length + c.ignored.length - greetings[n]!
+    await waitForProgress(
       () => clients.every((c) => c.events.length >= count || c.ended || c.error),
-      30_000,
+      () => clients.reduce((sum, c, n) => sum + arrived(c, n), 0),
     ).catch((error: Error) => {
-      const counts = clients.map((c) => c.events.length)
+      const got = clients.map(arrived)
+      const matched = clients.map((c) => c.events.length)
+      const stray = clients.flatMap((c, n) => c.ignored.slice(greetings[n])).at(0)
       throw new Error(
-        `${error.message}: clients got between ${Math.min(...counts)} and ${Math.max(...counts)} events`,
+        `${error.message}: of ${count} events, clients received between ${Math.min(...got)} and ${Math.max(...got)}, ` +
+          `of which between ${Math.min(...matched)} and ${Math.max(...matched)} matched what was published` +
+          (stray
+            ? ` (one that did not: data ${show(stray.data, 30)}, published as "b<n>": the data arrives altered)`
+            : ''),
       )
     })
+    const withIds = ids.length === count && ids.every((id) => id !== undefined)
+    if (!withIds)
+      ctx.note('POST /publish answered without ids: order and completeness checked, ids not compared')
     const problems = clients
       .map((client, n) =>
-        order ? overlapProblem(client, clients[0]!, ids, order, n) : burstProblem(client, ids, n),
+        order ? overlapProblem(client, clients[0]!, ids, withIds, order, n) : burstProblem(client, ids, n),
       )
       .filter((p): p is string => p !== undefined)
     assertNone(problems.slice(0, 4), problems.length > 4 ? `${problems.length} clients wrong, first: ` : '')
@@ -60,6 +74,26 @@ export const backpressureBurst: ConformanceCase = {
       `published in ${(published - started).toFixed(0)} ms, all delivered after ${(performance.now() - started).toFixed(0)} ms`,
     )
   },
+}
+
+// Waits until `done()`, failing once `progress()` (events arrived so far) has not moved for STALL_MS:
+// a burst still flowing is given time, one that stopped is a verdict, not a 30 s wait.
+const STALL_MS = 3000
+async function waitForProgress(done: () => boolean, progress: () => number): Promise<void> {
+  let last = progress()
+  let since = performance.now()
+  const deadline = since + 60_000
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error('still arriving after 60 s')
+    await sleep(20)
+    const now = progress()
+    if (now !== last) {
+      last = now
+      since = performance.now()
+    } else if (performance.now() - since > STALL_MS) {
+      throw new Error(`nothing more arrived for ${STALL_MS / 1000} s`)
+    }
+  }
 }
 
 interface PublishTimes {
@@ -75,7 +109,7 @@ async function publishConcurrently(
   ctx: CaseContext,
   server: ServerUnderTest,
   topic: string,
-  ids: string[],
+  ids: (string | undefined)[],
   count: number,
 ): Promise<PublishTimes> {
   const sentAt: number[] = []
@@ -98,7 +132,8 @@ async function publishConcurrently(
 function overlapProblem(
   client: SseStream,
   first: SseStream,
-  ids: readonly string[],
+  ids: readonly (string | undefined)[],
+  withIds: boolean,
   times: PublishTimes,
   n: number,
 ): string | undefined {
@@ -114,7 +149,7 @@ function overlapProblem(
     if (e.data !== first.events[p]!.data)
       return `client ${n} and client 0 got events in different orders (at ${p})`
     const i = Number(e.data.slice(1))
-    if (ids[i] !== e.id)
+    if (withIds && ids[i] !== e.id)
       return `client ${n}: event ${e.data} has id ${show(e.id)}, /publish said ${show(ids[i])}`
   }
   const byDone = [...times.doneAt.keys()].sort((a, b) => times.doneAt[a]! - times.doneAt[b]!)
@@ -138,7 +173,11 @@ function overlapProblem(
 }
 
 // What is wrong with one client's burst, if anything.
-function burstProblem(client: SseStream, ids: readonly string[], n: number): string | undefined {
+function burstProblem(
+  client: SseStream,
+  ids: readonly (string | undefined)[],
+  n: number,
+): string | undefined {
   if (client.error) return `client ${n}: ${client.error.message}`
   if (client.events.length < ids.length) {
     return `client ${n}: the stream ended after ${client.events.length} of ${ids.length} events`
@@ -269,6 +308,7 @@ async function slowConsumer(ctx: CaseContext, policy: SlowConsumerPolicy): Promi
 /** Check 8: each slow-consumer policy acts on a client that stops reading, and only on it. */
 export const backpressureSlowConsumer: ConformanceCase = {
   id: 'backpressure.slow-consumer',
+  profile: 'sse',
   title: 'a client that stops reading meets each slow-consumer policy; the reading client is unaffected',
   needs: ['hub'],
   async run(ctx) {

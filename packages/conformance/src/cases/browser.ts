@@ -6,7 +6,7 @@ import type { Hub, Subscription } from '@herald/sse-core'
 import type { Page } from 'playwright-core'
 import { waitUntil } from '../sse.js'
 import type { CaseContext, ConformanceCase } from '../target.js'
-import { assertNone, sleep } from './util.js'
+import { assertNone, firstDifference, sleep } from './util.js'
 
 /** The topic the sample page subscribes to. */
 export const PAGE_TOPIC = 'demo'
@@ -87,6 +87,7 @@ async function screenshot(ctx: CaseContext, page: Page, name: string): Promise<v
 /** Check 10, black-box part: the page's EventSource receives published events. */
 export const browserReceive: ConformanceCase = {
   id: 'browser.receive',
+  profile: 'herald-app',
   title: `Chromium opens the page and its EventSource receives what /publish sends to "${PAGE_TOPIC}"`,
   needs: ['browser', 'publish'],
   protocols: ['http1'],
@@ -118,9 +119,116 @@ export const browserReceive: ConformanceCase = {
   },
 }
 
+/**
+ * Check 10 for any server: Chromium's own EventSource, opened by the check in a document of the server's
+ * origin (whatever `/` answers, even a 404), receives published events, a named one included.
+ */
+export const browserEventSource: ConformanceCase = {
+  id: 'browser.eventsource',
+  profile: 'sse',
+  title: "Chromium's EventSource receives published events, named ones included",
+  needs: ['browser', 'publish'],
+  protocols: ['http1'],
+  async run(ctx) {
+    const server = await ctx.server()
+    if (Object.keys(server.eventsHeaders).length > 0)
+      ctx.skip("the events route needs headers (--header), which a browser's EventSource cannot send")
+    const browser = await ctx.browser()
+    const page = await browser.newPage()
+    ctx.defer(() => page.close())
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    // A blank document of the stream's origin (so the EventSource needs no CORS), served by the browser
+    // itself: whatever the server answers at some path may carry a CSP that forbids connecting.
+    const blank = new URL(`/__conformance-blank-${process.pid}`, server.eventsUrl).href
+    await page.route(blank, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'text/html',
+        body: '<!doctype html><title>conformance</title>',
+      }),
+    )
+    await page.goto(blank)
+    const topic = ctx.topic('browser')
+    const url = new URL(server.eventsUrl)
+    url.searchParams.append('topic', topic)
+    await page.evaluate(
+      ({ href, named }) => {
+        const log = { opens: 0, errors: 0, messages: [] as { type: string; data: string }[] }
+        ;(window as unknown as { __heraldEs: typeof log }).__heraldEs = log
+        const source = new EventSource(href)
+        source.onopen = () => log.opens++
+        source.onerror = () => log.errors++
+        source.onmessage = (e) => log.messages.push({ type: 'message', data: e.data })
+        source.addEventListener(named, (e) =>
+          log.messages.push({ type: named, data: (e as MessageEvent).data }),
+        )
+      },
+      { href: url.href, named: 'named-event' },
+    )
+    const read = () =>
+      page.evaluate(
+        () =>
+          (
+            window as unknown as {
+              __heraldEs: { opens: number; errors: number; messages: { type: string; data: string }[] }
+            }
+          ).__heraldEs,
+      )
+    const poll = async (what: string, check: (log: Awaited<ReturnType<typeof read>>) => boolean) => {
+      const deadline = performance.now() + 3000
+      for (;;) {
+        const log = await read()
+        if (check(log)) return log
+        if (performance.now() > deadline) {
+          // What to do depends on how far it got: no open, an open that failed, or events that never came.
+          const hint =
+            log.opens === 0 && log.errors === 0
+              ? 'the response head never came; send the headers when the stream starts'
+              : log.opens === 0
+                ? 'the browser refused the response (status or Content-Type); answer 200 text/event-stream'
+                : 'the events never reached the page; something holds them (a compressor without no-transform or a flush, or a proxy)'
+          throw new Error(
+            `timed out after 3000 ms waiting for ${what}: the EventSource opened ${log.opens} time(s), ` +
+              `${log.errors} error event(s), ${log.messages.length} message(s): ${hint}`,
+          )
+        }
+        await sleep(25)
+      }
+    }
+    await poll('the EventSource to open', (log) => log.opens >= 1)
+    const marker = 'browser-eventsource' // the topic is the check's own
+    const sent = [
+      { type: 'message', data: `${marker} 1` },
+      { type: 'named-event', data: `${marker} 2` },
+      { type: 'message', data: `${marker} 3\nline two` },
+    ]
+    for (const e of sent) {
+      await ctx.publish(
+        server,
+        topic,
+        e.type === 'message' ? { data: e.data } : { event: e.type, data: e.data },
+      )
+    }
+    const log = await poll(`${sent.length} events`, (l) => l.messages.length >= sent.length)
+    const got = log.messages.slice(-sent.length)
+    const problems = sent.flatMap((e, i) => {
+      const g = got[i]
+      if (g?.type === e.type && g?.data === e.data) return []
+      if (g?.type !== e.type)
+        return [`event ${i + 1}: the EventSource dispatched ${g?.type}, expected ${e.type}`]
+      return [
+        `event ${i + 1}: the EventSource got data that differs (${firstDifference(g.data, e.data)}): the server changes the data; send it as is`,
+      ]
+    })
+    assertNone([...problems, ...pageErrors.map((e) => `page error: ${e}`)])
+  },
+}
+
 /** Check 10: the page resumes after a server restart on the same port, nothing lost or doubled. */
 export const browserResume: ConformanceCase = {
   id: 'browser.resume',
+  profile: 'herald-app',
   title: 'Chromium receives events on the page and resumes after a restart with none lost or doubled',
   needs: ['browser', 'hub'],
   protocols: ['http1'],

@@ -11,6 +11,7 @@ export const RELEASE_WITHIN_MS = 1000
 /** Check 7: a departed client is released within 1 s, silently. */
 export const disconnectRelease: ConformanceCase = {
   id: 'disconnect.release',
+  profile: 'sse',
   title: `a client that disconnects is released within ${RELEASE_WITHIN_MS} ms, with no error output`,
   needs: ['hub'],
   async run(ctx) {

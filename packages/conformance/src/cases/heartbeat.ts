@@ -67,6 +67,7 @@ async function attempt(ctx: CaseContext, interval: number): Promise<void> {
 /** Check 6: comments at the configured interval on an idle stream, behind compression too. */
 export const heartbeatIdle: ConformanceCase = {
   id: 'heartbeat.idle',
+  profile: 'sse',
   title:
     'an idle stream gets comments at the configured interval (200 ms under vitest), behind compression too',
   // Under vitest the suite sets the interval; against a running server, `--heartbeat-ms` says what it is.

@@ -7,6 +7,7 @@ import { assertNone, sleep } from './util.js'
 /** HTTP/2: streams on one connection stay separate and are released one by one. */
 export const http2Multiplex: ConformanceCase = {
   id: 'http2.multiplex',
+  profile: 'sse',
   title: 'streams multiplexed on one h2c connection stay separate; cancelling one releases only it',
   needs: ['h2', 'publish'],
   async run(ctx) {

@@ -1,5 +1,6 @@
+import type { ConformanceCase, Profile } from '../target.js'
 import { backpressureBurst, backpressureSlowConsumer } from './backpressure.js'
-import { browserReceive, browserResume } from './browser.js'
+import { browserEventSource, browserReceive, browserResume } from './browser.js'
 import { compressionPerEvent } from './compression.js'
 import { disconnectRelease } from './disconnect.js'
 import { encodingBadPublish, encodingRoundTrip } from './encoding.js'
@@ -33,14 +34,21 @@ export const allCases = [
   limitsAuthorize,
   http2Multiplex,
   pageHtml,
+  browserEventSource,
   browserReceive,
   browserResume,
   lifecycleClose,
 ] as const
 
+/** The checks of `profile`: `sse` ones only, or (for `herald-app`) every check. */
+export function casesOf(profile: Profile): readonly ConformanceCase[] {
+  return profile === 'sse' ? allCases.filter((c) => c.profile === 'sse') : allCases
+}
+
 export {
   backpressureBurst,
   backpressureSlowConsumer,
+  browserEventSource,
   browserReceive,
   browserResume,
   compressionPerEvent,

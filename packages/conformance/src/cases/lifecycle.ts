@@ -10,6 +10,7 @@ export const CLOSE_WITHIN_MS = 2000
 /** `close()` resolves promptly with streams open, and the open streams end. */
 export const lifecycleClose: ConformanceCase = {
   id: 'lifecycle.close',
+  profile: 'herald-app',
   title: `close() resolves within ${CLOSE_WITHIN_MS} ms while streams are open, and ends them`,
   needs: ['hub'],
   async run(ctx) {

@@ -62,6 +62,7 @@ function urlWithTopic(base: URL, topic: string): URL {
 /** Check 9: hub and per-client limits refuse with 503 / 429 and Retry-After. */
 export const limitsCapacity: ConformanceCase = {
   id: 'limits.capacity',
+  profile: 'herald-app',
   title: 'over maxSubscribers → 503, over maxSubscribersPerClient → 429, both with Retry-After',
   needs: ['hub'],
   async run(ctx) {
@@ -102,6 +103,7 @@ export const limitsCapacity: ConformanceCase = {
 /** Check 9: a refused `authorize` answers 401 / 403 before any stream. */
 export const limitsAuthorize: ConformanceCase = {
   id: 'limits.authorize',
+  profile: 'sse',
   title: 'a refused authorize gets 401 (no credentials) or 403 (bad credentials) before any stream',
   needs: ['auth'],
   async run(ctx) {

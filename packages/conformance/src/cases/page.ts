@@ -6,6 +6,7 @@ import { ACCEPT_ALL_ENCODINGS, assertNone, show } from './util.js'
 /** `GET /` answers 200 with an HTML page that opens an `EventSource`. */
 export const pageHtml: ConformanceCase = {
   id: 'page.html',
+  profile: 'herald-app',
   title: 'GET / serves an HTML page that opens an EventSource',
   needs: [],
   async run(ctx) {

@@ -2,7 +2,7 @@
 // status and reason, and that a refusal never reaches a subscriber. Black-box, so the CLI runs it too.
 import { decodeBody } from '../http.js'
 import type { CaseContext, ConformanceCase, ServerUnderTest } from '../target.js'
-import { assertNone, expectOnlyValidEvent, show, sleep } from './util.js'
+import { assertNone, describeBody, expectOnlyValidEvent, show, sleep } from './util.js'
 
 /** The largest body `/publish` accepts, in bytes (64 KiB); one byte more gets 413. */
 export const PUBLISH_BODY_LIMIT = 64 * 1024
@@ -128,12 +128,12 @@ async function expectRefused(
       refusal.body,
       refusal.contentType === undefined ? 'application/json' : refusal.contentType,
     )
-    const what = `${refusal.name} (${show(refusal.body, 40)})`
+    const what = refusal.name
     if (answer.status !== refusal.status) {
       problems.push(`${what}: answered ${answer.status}, expected ${refusal.status}`)
     } else if (typeof answer.error !== 'string' || answer.error === '') {
       problems.push(
-        `${what}: the ${answer.status} body has no { "error": "<reason>" } (${show(answer.body)})`,
+        `${what}: the ${answer.status} body has no { "error": "<reason>" } (${describeBody(answer.body)})`,
       )
     } else if (!refusal.reason.test(answer.error)) {
       problems.push(
@@ -157,6 +157,7 @@ const onTopic = (refusals: readonly Refusal[]) => (topic: string) =>
 /** Field rules: a non-object, missing or non-string fields, an `id`, an unknown field. */
 export const publishFields: ConformanceCase = {
   id: 'publish.fields',
+  profile: 'herald-app',
   title: 'POST /publish refuses a non-object, bad or missing fields, an id and unknown fields with 400',
   needs: ['publish'],
   run: async (ctx) => expectRefused(ctx, await ctx.server(), onTopic(FIELD_REFUSALS)),
@@ -165,6 +166,7 @@ export const publishFields: ConformanceCase = {
 /** Content-Type rule: JSON (parameters allowed) is accepted, anything else gets 415. */
 export const publishContentType: ConformanceCase = {
   id: 'publish.content-type',
+  profile: 'herald-app',
   title:
     'POST /publish answers 415 to a body that is not application/json or has no Content-Type, and accepts a charset',
   needs: ['publish'],
@@ -180,7 +182,7 @@ export const publishContentType: ConformanceCase = {
     if (withCharset.status !== 200) {
       throw new Error(
         `Content-Type "application/json; charset=utf-8" answered ${withCharset.status}, expected 200 ` +
-          `(${show(withCharset.body)})`,
+          `(${describeBody(withCharset.body)})`,
       )
     }
   },
@@ -195,6 +197,7 @@ function bodyOfSize(topic: string, bytes: number): string {
 /** Body limit: 64 KiB is accepted, one byte more is 413 and reaches nobody. */
 export const publishBodyLimit: ConformanceCase = {
   id: 'publish.body-limit',
+  profile: 'herald-app',
   title: 'POST /publish accepts a body of exactly 64 KiB and answers 413 to a larger one',
   needs: ['publish'],
   async run(ctx) {
@@ -204,7 +207,7 @@ export const publishBodyLimit: ConformanceCase = {
     if (atLimit.status !== 200) {
       throw new Error(
         `a body of exactly ${PUBLISH_BODY_LIMIT} bytes answered ${atLimit.status}, expected 200 ` +
-          `(${show(atLimit.body)})`,
+          `(${describeBody(atLimit.body)})`,
       )
     }
     const over = (topic: string, bytes: number): Refusal => ({

@@ -12,8 +12,11 @@ async function missedThenLive(ctx: CaseContext, via: 'header' | 'query'): Promis
   const server = await ctx.server()
   const topic = ctx.topic(`replay-${via}`)
   const mark = `${via}-`
-  const ids: string[] = []
-  for (let i = 1; i <= 5; i++) ids.push(await ctx.publish(server, topic, { data: `${mark}${i}` }))
+  const ids: (string | undefined)[] = []
+  for (let i = 1; i <= 5; i++) {
+    const id = await ctx.publish(server, topic, { data: `${mark}${i}` })
+    ids.push(ctx.requireId(id, 'replay from Last-Event-ID'))
+  }
   const lastSeen = ids[1]!
   const stream = await ctx.connect(
     server,
@@ -60,6 +63,7 @@ function describe(stream: SseStream): string {
 /** Check 5 via the `Last-Event-ID` header. */
 export const replayHeader: ConformanceCase = {
   id: 'replay.header',
+  profile: 'sse',
   title: 'Last-Event-ID header: exactly the missed events, then live ones',
   needs: ['publish'],
   run: (ctx) => missedThenLive(ctx, 'header'),
@@ -68,6 +72,7 @@ export const replayHeader: ConformanceCase = {
 /** Check 5 via the `lastEventId` query parameter. */
 export const replayQuery: ConformanceCase = {
   id: 'replay.query',
+  profile: 'sse',
   title: 'lastEventId query parameter: exactly the missed events, then live ones',
   needs: ['publish'],
   run: (ctx) => missedThenLive(ctx, 'query'),
@@ -100,6 +105,7 @@ async function expectReset(
 /** Check 5: an id that cannot be replayed gets the reset event. */
 export const replayReset: ConformanceCase = {
   id: 'replay.reset',
+  profile: 'herald-app',
   title: `an id older than history, or unknown, gets the "${RESET_EVENT}" event, then live ones`,
   needs: ['publish'],
   async run(ctx) {
@@ -117,7 +123,7 @@ export const replayReset: ConformanceCase = {
     // Older than history: history keeps 3 events, the client saw the first of 8.
     const server = await ctx.server({ history: { maxEvents: 3 } })
     const topic = ctx.topic('reset-old')
-    const ids: string[] = []
+    const ids: (string | undefined)[] = []
     for (let i = 1; i <= 8; i++) ids.push(await ctx.publish(server, topic, { data: `old-${i}` }))
     const stream = await ctx.connect(server, topic, { headers: { 'last-event-id': ids[0]! } })
     await expectReset(ctx, stream, topic, server, 'an id older than history')

@@ -46,18 +46,49 @@ export async function expectOnlyValidEvent(
   greeting: number,
   problems: string[],
 ): Promise<void> {
-  const sentinel = await ctx.publish(server, topic, { data: 'after the refused ones' })
+  const sentinel = `after the refused ones ${topic}`
+  await ctx.publish(server, topic, { data: sentinel })
   await stream.waitFor(
     'the valid event published after the refused ones',
-    () => stream.events.some((e) => e.id === sentinel),
+    () => stream.events.some((e) => e.data === sentinel),
     5000,
   )
   await sleep(50)
   const delivered = stream.events.slice(greeting)
-  if (delivered.length !== 1 || delivered[0]?.id !== sentinel) {
+  if (delivered.length !== 1 || delivered[0]?.data !== sentinel) {
     problems.push(
       `subscribers received ${delivered.length} event(s) (${delivered.map((e) => show(e.data, 30)).join(', ')}); ` +
         'only the valid one was expected',
     )
   }
+}
+
+/** Failure reasons stay on one line and short: whitespace runs collapse, the rest is cut at `max`. */
+export function oneLine(text: string, max = 600): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > max ? `${flat.slice(0, max)}… (${flat.length} chars)` : flat
+}
+
+/** A response body for a failure reason: an HTML page by its title and size, anything else cut short. */
+export function describeBody(body: string, max = 80): string {
+  if (/^\s*(<!doctype html|<html)/i.test(body) || /<\/(body|pre|title)>/i.test(body)) {
+    const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1]?.trim()
+    const text = body
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+    return `an HTML page of ${body.length} chars${title ? ` titled ${show(title, 40)}` : ''}: ${show(text, max)}`
+  }
+  return show(body, max)
+}
+
+/**
+ * Where `got` first differs from `expected`, for a mismatch reason: the offset and both strings from a
+ * few characters before it.
+ */
+export function firstDifference(got: string, expected: string): string {
+  let i = 0
+  while (i < got.length && i < expected.length && got[i] === expected[i]) i++
+  const from = Math.max(0, i - 8)
+  return `first difference at char ${i}: got ${show(got.slice(from, i + 24), 50)}, expected ${show(expected.slice(from, i + 24), 50)}`
 }

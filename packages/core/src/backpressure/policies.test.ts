@@ -1,9 +1,6 @@
 import type { IncomingMessage } from 'node:http'
+import { type OpenOptions, TRANSPORTS, useHubServer, waitFor } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { useHubServer } from '../test-utils/hub-server.js'
-import type { OpenOptions } from '../test-utils/stream-client.js'
-import { TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
 import type { CloseReason, Hub, HubOptions, StreamOptions } from '../types.js'
 
 const KIB = 'x'.repeat(1024)

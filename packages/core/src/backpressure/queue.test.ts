@@ -36,12 +36,15 @@ describe('FrameQueue.offer', () => {
     expect(seqs(q)).toEqual([1, 3, 4])
   })
 
-  it('takeUpTo takes whole frames, at least one', () => {
+  it('countUpTo counts whole frames, at least one; dropFront forgets them', () => {
     const q = new FrameQueue()
     for (let i = 1; i <= 4; i++) q.push(entry(i, 10))
-    expect(q.takeUpTo(25).entries.map((e) => e.seq)).toEqual([1, 2])
-    expect(q.takeUpTo(5).entries.map((e) => e.seq)).toEqual([3])
+    expect(q.countUpTo(25)).toBe(2)
+    q.dropFront(2, 20)
+    expect(q.countUpTo(5)).toBe(1)
+    q.dropFront(1, 10)
     expect(q.bytes).toBe(10)
+    expect(seqs(q)).toEqual([4])
   })
 
   it('concatFrames returns the shared bytes for one frame and one chunk for several', () => {

@@ -86,16 +86,6 @@ export class FrameQueue {
     return out
   }
 
-  /** Removes the oldest frames totalling at most `maxBytes` (always at least one), oldest first. */
-  takeUpTo(maxBytes: number): { entries: QueueEntry[]; bytes: number } {
-    const n = this.countUpTo(maxBytes)
-    const entries = this.items.slice(this.head, this.head + n) as QueueEntry[]
-    let bytes = 0
-    for (const e of entries) bytes += e.bytes.length
-    this.dropFront(n, bytes)
-    return { entries, bytes }
-  }
-
   /** How many of the oldest frames fit in `maxBytes` (always at least one when not empty). */
   countUpTo(maxBytes: number): number {
     if (this.bytes <= maxBytes) return this.tail - this.head

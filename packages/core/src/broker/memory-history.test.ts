@@ -1,9 +1,8 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { useHubServer, waitFor } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
-import { useHubServer } from '../test-utils/hub-server.js'
-import { waitFor } from '../test-utils/wait.js'
 import { createMemoryHistory, type MemoryEntry } from './memory-history.js'
 
 // A real collection, so the tests can see memory given back rather than a counter going down.

@@ -56,8 +56,13 @@ export interface Broker {
    * exactly once). Rejects with `HeraldBrokerError` when the broker is unavailable.
    */
   publish(event: BrokerPublish): Promise<BrokerEntry>
-  /** The first local subscriber of `topic` arrived (a broker may batch these). */
-  watch(topic: string): void
+  /**
+   * The first local subscriber of `topic` arrived (a broker may batch these). May return a promise that
+   * settles once live entries of `topic` reach this process: until then the hub holds that topic's new
+   * subscribers (their `connected` event, their replay and live events), so a client that sees its
+   * stream live misses nothing, and a replay is read only once nothing more can slip past it.
+   */
+  watch(topic: string): void | Promise<void>
   /** The last local subscriber of `topic` left. */
   unwatch(topic: string): void
   /** Entries after `lastEventId` on any of `topics` (see `BrokerReplay`), or a reset. */

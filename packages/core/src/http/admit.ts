@@ -1,16 +1,29 @@
 import { HeraldConfigError } from '../errors.js'
 import { topicProblem } from '../hub/topics.js'
-import type { Admission, AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
+import type { AuthorizeVerdict, Hub, RequestInfo, StreamOptions } from '../types.js'
 import { SSE_HEADERS } from './headers.js'
 import { readLastEventId } from './last-event-id.js'
 import { parseRequestUrl } from './request-url.js'
 
-function refuse(
+/** The outcome of `admitStream`: either what to subscribe with, or the HTTP refusal to send. */
+export type Admission =
+  | {
+      ok: true
+      topics: string[]
+      lastEventId?: string
+      clientKey?: string
+      /** The response headers: the SSE set plus `StreamOptions.headers`. */
+      headers: Record<string, string>
+    }
+  | { ok: false; status: number; headers: Record<string, string>; body: string }
+
+/** A refusal: the caller's headers (CORS and the like), then plain text, not cached, not sniffed. */
+export function refusal(
   status: number,
   body: string,
   extra: Record<string, string> | undefined,
   retryAfterSeconds?: number,
-): Admission {
+): Admission & { ok: false } {
   const headers: Record<string, string> = { ...lowerCase(extra) }
   headers['content-type'] = 'text/plain; charset=utf-8'
   headers['cache-control'] = 'no-store'
@@ -63,9 +76,8 @@ function readVerdict(
  * URL (unparsable → 400), resolves the topics (default: every `topic` query parameter; none, an invalid
  * name or more than the hub's `maxTopicsPerStream` → 400), reads the Last-Event-ID, runs `authorize` with
  * the topics and the id (false → 403, `{ status: 401 }` → 401, `{ topics }` → only those; an exception
- * propagates to the framework), then checks the hub's limits without subscribing (closed → 503,
- * `maxSubscribers` → 503, `maxSubscribersPerClient` → 429, each with `Retry-After`).
- * Refusal bodies are one line of plain text.
+ * propagates to the framework). The hub's limits are checked by `serveStream`, right before the stream
+ * opens. Refusal bodies are one line of plain text.
  */
 export async function admitStream<Req>(
   hub: Hub,
@@ -74,19 +86,19 @@ export async function admitStream<Req>(
   info: RequestInfo,
 ): Promise<Admission> {
   const url = parseRequestUrl(info.url)
-  if (!url) return refuse(400, 'Bad request: the request URL cannot be parsed', options.headers)
+  if (!url) return refusal(400, 'Bad request: the request URL cannot be parsed', options.headers)
   const requested = options.topics ? await options.topics(req) : url.searchParams.getAll('topic')
   if (!Array.isArray(requested) || requested.length === 0) {
-    return refuse(400, 'Missing topic: pass at least one ?topic=', options.headers)
+    return refusal(400, 'Missing topic: pass at least one ?topic=', options.headers)
   }
   const { rules } = hub
   for (const topic of requested) {
     const problem = topicProblem(topic, rules)
-    if (problem) return refuse(400, `Invalid topic: ${problem}`, options.headers)
+    if (problem) return refusal(400, `Invalid topic: ${problem}`, options.headers)
   }
   let topics = [...new Set<string>(requested)]
   if (topics.length > rules.maxTopicsPerStream) {
-    return refuse(
+    return refusal(
       400,
       `Too many topics: at most ${rules.maxTopicsPerStream} per stream, got ${topics.length}`,
       options.headers,
@@ -97,13 +109,11 @@ export async function admitStream<Req>(
     const request = lastEventId === undefined ? { topics } : { topics, lastEventId }
     const verdict = readVerdict(await options.authorize(req, request), topics)
     if (verdict !== true) {
-      if ('status' in verdict) return refuse(verdict.status, verdict.reason, options.headers)
+      if ('status' in verdict) return refusal(verdict.status, verdict.reason, options.headers)
       topics = verdict.topics
     }
   }
   const clientKey = options.clientKey ? options.clientKey(req) : info.remoteAddress
-  const refused = hub.checkAdmission(clientKey)
-  if (refused) return refuse(refused.status, refused.reason, options.headers, refused.retryAfterSeconds)
   const headers = { ...lowerCase(options.headers), ...SSE_HEADERS }
   const admission: Admission = { ok: true, topics, headers }
   if (lastEventId !== undefined) admission.lastEventId = lastEventId

@@ -1,9 +1,8 @@
 import { request } from 'node:http'
+import { handler, requestInfo, startServer, type TestServer, TRANSPORTS } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
 import { serveNode } from '../node/serve.js'
-import { startServer, type TestServer } from '../test-utils/test-server.js'
-import { handler, requestInfo, TRANSPORTS } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
 import { SSE_HEADERS } from './headers.js'
 

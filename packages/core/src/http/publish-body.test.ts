@@ -1,9 +1,13 @@
+import {
+  createSwitchableBroker,
+  handler,
+  openStream,
+  type StreamClient,
+  startServer,
+  type TestServer,
+} from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
-import { openStream, type StreamClient } from '../test-utils/stream-client.js'
-import { createSwitchableBroker } from '../test-utils/switchable-broker.js'
-import { startServer, type TestServer } from '../test-utils/test-server.js'
-import { handler } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
 import { publishFromBody } from './publish-body.js'
 

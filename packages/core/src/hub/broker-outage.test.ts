@@ -1,9 +1,6 @@
+import { createSwitchableBroker, TRANSPORTS, useHubServer, waitFor } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
 import { HeraldBrokerError } from '../errors.js'
-import { useHubServer } from '../test-utils/hub-server.js'
-import { createSwitchableBroker } from '../test-utils/switchable-broker.js'
-import { TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
 
 describe.each(TRANSPORTS)('a hub whose broker goes down, over the %s sink', (transport) => {
   const served = useHubServer(transport)

@@ -17,7 +17,8 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 export class Delivery {
   /** Delivery stamps: increasing per live entry, so a subscriber of several of its topics queues it once. */
   private stamp = 0
-  private readonly compare: Broker['compare']
+  /** The broker's id order, bound (undefined when the broker has none). */
+  readonly compare: Broker['compare']
 
   constructor(
     private readonly registry: SubscriberRegistry,
@@ -78,7 +79,7 @@ export class Delivery {
       sub.finishReplay(result, lastEventId, this.compare)
       return
     }
-    sub.startReplay()
+    sub.startReplay() // (a no-op if the subscriber is held already)
     result.then(
       (r) => sub.finishReplay(r, lastEventId, this.compare),
       (error) => {

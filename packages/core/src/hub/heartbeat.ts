@@ -11,10 +11,6 @@ export class SharedTicker {
     private readonly onTick: () => void,
   ) {}
 
-  get running(): boolean {
-    return this.timer !== undefined
-  }
-
   start(): void {
     if (this.timer !== undefined) return
     this.timer = setInterval(this.onTick, this.intervalMs)

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { type StreamClient, TRANSPORTS, useHubServer, waitFor } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
 import { createMemoryBroker } from '../broker/memory.js'
 import {
@@ -8,10 +9,6 @@ import {
   HeraldLimitError,
   HeraldTopicError,
 } from '../errors.js'
-import { useHubServer } from '../test-utils/hub-server.js'
-import type { StreamClient } from '../test-utils/stream-client.js'
-import { TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
 import type { HubOptions, StreamOptions } from '../types.js'
 import { createHub } from './hub.js'
 

@@ -153,6 +153,7 @@ export function createHub(hubOptions?: HubOptions): Hub {
     },
     linger: (sink) => shutdown.linger(sink),
     report,
+    compareIds: delivery.compare,
   }
   let subscriberIds = 0
 
@@ -191,7 +192,15 @@ export function createHub(hubOptions?: HubOptions): Hub {
       if (options.connectedEvent) {
         sub.queueDirect({ seq: 0, bytes: encodeEvent({ event: options.connectedEvent, data: sub.id }) })
       }
-      if (lastEventId) delivery.resume(sub, topics, lastEventId)
+      const watched = registry.whenWatched(sub.topics)
+      if (watched) {
+        // A remote broker is still subscribing: hold everything, then replay (nothing slips between).
+        sub.startReplay()
+        watched.then(() => {
+          if (lastEventId) delivery.resume(sub, topics, lastEventId)
+          else sub.goLive()
+        })
+      } else if (lastEventId) delivery.resume(sub, topics, lastEventId)
       // The preamble and a synchronous replay leave now, not a tick later.
       sub.flush(clock())
       const hook = options.onSubscribe

@@ -14,7 +14,7 @@ export interface HubRegistry {
 
 /** What the registry tells the broker: the first local subscriber of a topic came, the last one left. */
 export interface TopicWatcher {
-  watch(topic: string): void
+  watch(topic: string): void | Promise<void>
   unwatch(topic: string): void
 }
 
@@ -30,12 +30,25 @@ export class SubscriberRegistry {
   // Per client key: the count, and the key string itself, shared by that client's subscribers.
   private readonly perClient = new Map<string, { key: string; count: number }>()
   private readonly lists = new SharedTopicLists()
+  /** Watches the broker has not confirmed yet, by topic (a remote broker subscribing). */
+  private readonly pending = new Map<string, Promise<void>>()
 
   constructor(private readonly watcher: TopicWatcher) {}
 
   /** Subscribers of `topic` (undefined when it has none). The hot path of delivery. */
   subscribersOf(topic: string): Set<Subscriber> | undefined {
     return this.byTopic.get(topic)
+  }
+
+  /** Settles once the broker confirmed it watches every one of `topics`; undefined when it already does. */
+  whenWatched(topics: readonly string[]): Promise<unknown> | undefined {
+    if (this.pending.size === 0) return undefined
+    const waits: Promise<void>[] = []
+    for (const topic of topics) {
+      const p = this.pending.get(topic)
+      if (p) waits.push(p)
+    }
+    return waits.length === 0 ? undefined : Promise.all(waits)
   }
 
   /** Subscribers counted for `clientKey`. */
@@ -74,7 +87,7 @@ export class SubscriberRegistry {
       if (!set) {
         set = new Set()
         this.byTopic.set(topic, set)
-        this.watcher.watch(topic)
+        this.watch(topic)
       }
       set.add(sub)
     }
@@ -89,6 +102,7 @@ export class SubscriberRegistry {
       const set = this.byTopic.get(topic)
       if (set?.delete(sub) && set.size === 0) {
         this.byTopic.delete(topic)
+        this.pending.delete(topic)
         this.watcher.unwatch(topic)
       }
     }
@@ -96,6 +110,20 @@ export class SubscriberRegistry {
       const client = this.perClient.get(sub.clientKey)
       if (client && --client.count === 0) this.perClient.delete(sub.clientKey)
     }
+  }
+
+  private watch(topic: string): void {
+    const confirmed = this.watcher.watch(topic)
+    if (!confirmed || typeof confirmed.then !== 'function') return
+    // A failed watch (broker down) does not hold subscribers forever: the broker sends a gap once back.
+    const settled: Promise<void> = confirmed.then(
+      () => {},
+      () => {},
+    )
+    this.pending.set(topic, settled)
+    settled.then(() => {
+      if (this.pending.get(topic) === settled) this.pending.delete(topic)
+    })
   }
 
   /** The sizes of every map, for leak tests. */

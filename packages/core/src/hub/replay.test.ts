@@ -1,10 +1,17 @@
+import {
+  createSwitchableBroker,
+  handler,
+  openStream,
+  type StreamClient,
+  startServer,
+  type TestServer,
+  TRANSPORTS,
+  useHubServer,
+  waitFor,
+} from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryBroker } from '../broker/memory.js'
-import type { Broker } from '../broker/types.js'
-import { openStream, type StreamClient } from '../test-utils/stream-client.js'
-import { startServer, type TestServer } from '../test-utils/test-server.js'
-import { handler, TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
+import type { Broker, BrokerEntry, BrokerListener } from '../broker/types.js'
 import type { Hub } from '../types.js'
 import { createHub } from './hub.js'
 
@@ -135,5 +142,91 @@ describe('history and replay through the hub', () => {
       await hub.close()
       await server.close()
     }
+  })
+})
+
+describe.each(TRANSPORTS)('resuming several topics from one Last-Event-ID over the %s sink', (transport) => {
+  const served = useHubServer(transport)
+
+  it.each(['memory', 'remote'] as const)(
+    'a %s broker: each missed event once, in publish order, then the live ones',
+    async (kind) => {
+      const broker =
+        kind === 'memory'
+          ? createMemoryBroker({ epoch: 'mt' })
+          : createSwitchableBroker({ epoch: 'mt', replayDelayMs: 50 })
+      const hub = await served.serve({ broker, heartbeatMs: 0 })
+      const published: { id: string; topics: string[]; data: string }[] = []
+      const publish = async (topics: string[], data: string) => {
+        published.push({ id: await hub.publish(topics, { data }), topics, data })
+      }
+      // Seen by the client before it went away: up to `b1`.
+      await publish(['a'], 'a1')
+      await publish(['a', 'b'], 'ab1')
+      await publish(['b'], 'b1')
+      const lastSeen = published.at(-1)!.id
+      // Missed: on one topic, on both, on neither (c), on one of them and another.
+      await publish(['b'], 'b2')
+      await publish(['c'], 'c1')
+      await publish(['a', 'b'], 'ab2')
+      await publish(['a', 'c'], 'ac1')
+      await publish(['a'], 'a2')
+      const s = await served.open('/?topic=a&topic=b', { headers: { 'last-event-id': lastSeen } })
+      await waitFor(() => hub.subscriberCount() === 1, 'the subscriber')
+      // Published while a remote broker is still answering the replay: held, then sent after it, once.
+      await publish(['b', 'a'], 'ab3')
+      await publish(['c'], 'c2')
+      await publish(['a'], 'a3')
+      const wanted = published
+        .slice(published.findIndex((e) => e.id === lastSeen) + 1)
+        .filter((e) => e.topics.includes('a') || e.topics.includes('b'))
+      const missed = (await s.waitForEvents(wanted.length)).map((e) => e.data)
+      expect(missed).toEqual(['b2', 'ab2', 'ac1', 'a2', 'ab3', 'a3'])
+      await publish(['b'], 'b4')
+      await s.waitForEvents(wanted.length + 1)
+      expect(s.events.map((e) => [e.id, e.data])).toEqual([
+        ...wanted.map((e) => [e.id, e.data]),
+        [published.at(-1)!.id, 'b4'],
+      ])
+      // The remote broker answered after ab3 and a3: its replay has them too, and the held copies are dropped.
+      expect(hub.metrics()).toMatchObject({ replayed: kind === 'memory' ? 4 : 6, resets: 0 })
+    },
+  )
+})
+
+describe('a live event the broker delivers after the replay that had it', () => {
+  const served = useHubServer('node')
+
+  it('is dropped: the client gets it once', async () => {
+    const inner = createMemoryBroker({ epoch: 'lag' })
+    let listener: BrokerListener | undefined
+    let late: BrokerEntry | undefined
+    // A remote broker whose live channel lags its history: the entry arrives live after the replay.
+    const lagging: Broker = {
+      ...slowBroker(inner),
+      attach: (l) => {
+        listener = l
+        inner.attach(l)
+      },
+      replay: async (topics, lastEventId) => {
+        const r = await inner.replay(topics, lastEventId)
+        if (r.kind === 'events') late = r.entries.at(-1)
+        setTimeout(() => late && listener!.deliver(late), 10)
+        return r
+      },
+    }
+    const hub = await served.serve({ broker: lagging, heartbeatMs: 0 })
+    const first = await hub.publish('t', { data: 'one' })
+    await hub.publish('t', { data: 'two' })
+    const s = await served.open('/?topic=t', { headers: { 'last-event-id': first } })
+    await s.waitForEvents(1)
+    await new Promise((r) => setTimeout(r, 30))
+    await hub.publish('t', { data: 'three' })
+    await s.waitForEvents(2)
+    expect(late?.id).toBe('lag-2')
+    expect(s.events.map((e) => [e.id, e.data])).toEqual([
+      ['lag-2', 'two'],
+      ['lag-3', 'three'],
+    ])
   })
 })

@@ -1,10 +1,8 @@
 import { request } from 'node:http'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { TRANSPORTS, useHubServer, waitFor } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
-import { useHubServer } from '../test-utils/hub-server.js'
-import { TRANSPORTS } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void

@@ -20,6 +20,8 @@ export interface HubContext {
   readonly now: number
   readonly frames: { heartbeat: Uint8Array; slowConsumer: Uint8Array; retry: Uint8Array | undefined }
   report(error: unknown): void
+  /** The broker's id order (`Broker.compare`), when it has one. */
+  readonly compareIds: Broker['compare']
 }
 
 const NO_QUEUE = new FrameQueue()
@@ -51,7 +53,6 @@ export class Subscriber implements Subscription, SinkOwner {
    * (already in the replay) is dropped; cleared by the first newer one.
    */
   private replayedUpTo: string | undefined
-  private compare: Broker['compare']
   /** Events dropped since the last write: the next write starts with a gap notice. */
   private dropped = 0
   scheduled = false
@@ -112,15 +113,11 @@ export class Subscriber implements Subscription, SinkOwner {
     return this.closedPromise
   }
 
-  get isClosed(): boolean {
-    return this.state === State.Closed
-  }
-
   /** Queues a live event (the hot path: no allocation beyond the queue slot). */
   offer(entry: QueueEntry): void {
     if (entry.seq <= this.lastSeq) return
     if (this.replayedUpTo !== undefined && this.state === State.Live) {
-      if ((this.compare!(entry.id!, this.replayedUpTo) ?? 1) <= 0) return
+      if ((this.hub.compareIds!(entry.id!, this.replayedUpTo) ?? 1) <= 0) return
       this.replayedUpTo = undefined
     }
     if (this.state !== State.Live) {
@@ -169,8 +166,20 @@ export class Subscriber implements Subscription, SinkOwner {
 
   /** Holds live events back until `finishReplay` (for a store that answers asynchronously). */
   startReplay(): void {
+    if (this.state !== State.Live) return
     this.state = State.Replaying
     this.held = []
+  }
+
+  /** Ends a hold without a replay (the broker now delivers its topics): sends what was held. */
+  goLive(): void {
+    if (this.state !== State.Replaying) return
+    const held = this.held!
+    this.held = undefined
+    this.heldBytes = 0
+    this.state = State.Live
+    for (const e of held) this.offer(e)
+    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
   }
 
   /**
@@ -209,10 +218,7 @@ export class Subscriber implements Subscription, SinkOwner {
         this.offer(e)
       }
       // The broker may still deliver events the replay had (its live channel lags its history).
-      if (upTo !== undefined && compare) {
-        this.replayedUpTo = upTo
-        this.compare = compare
-      }
+      if (upTo !== undefined && compare) this.replayedUpTo = upTo
     }
     if (!this.scheduled && !this.blocked) this.hub.schedule(this)
   }

@@ -1,12 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { listen, openStream, pumpResponse, requestInfo, waitFor } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveWeb } from '../http/serve-web.js'
 import { createHub } from '../hub/hub.js'
-import { pumpResponse } from '../test-utils/fetch-bridge.js'
-import { openStream } from '../test-utils/stream-client.js'
-import { listen } from '../test-utils/test-server.js'
-import { requestInfo } from '../test-utils/transports.js'
-import { waitFor } from '../test-utils/wait.js'
 import type { Hub } from '../types.js'
 import { serveNode } from './serve.js'
 

@@ -1,8 +1,7 @@
 import { connect, createServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
+import { listen, requestInfo } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
-import { listen } from '../test-utils/test-server.js'
-import { requestInfo } from '../test-utils/transports.js'
 import type { Hub } from '../types.js'
 import { serveNode } from './serve.js'
 

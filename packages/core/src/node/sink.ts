@@ -18,14 +18,29 @@ type Writable = {
 }
 
 /**
- * The one place Herald writes to a Node response. Sets the given headers (keeping ones set earlier,
- * such as CORS), status 200, and sends the headers at once so the client sees the stream open before
- * the first event. Each write is followed by `res.flush()` when a compression middleware added it (it must
- * be in place when the sink is made, as middleware does before the route runs).
- * `write` returning false means full until `drain`; `close` (client gone) closes the sink.
+ * Opens an event stream on a Node response: status 200 with `headers` (merged with ones set earlier,
+ * such as CORS), no `Content-Length`, and the headers sent at once, so the client sees the stream open
+ * before the first event. Does nothing if the headers were sent already.
  */
-export function createNodeSink(res: NodeResponse, headers: Record<string, string>): Sink {
-  return new NodeSink(res, headers)
+export function writeStreamHead(res: NodeResponse, headers: Record<string, string>): void {
+  if (res.headersSent) return
+  // A length would end the stream early; Connection/Transfer-Encoding are never set (HTTP/2 rejects them).
+  res.removeHeader('content-length')
+  // writeHead merges these with headers set earlier (CORS) and, unlike setHeader, keeps no copy.
+  ;(res as ServerResponse).writeHead(200, headers)
+  // Headers must leave now: compression decides on them at the first flush, and proxies and clients
+  // wait for them before they report the stream open.
+  ;(res as unknown as Writable).flushHeaders?.()
+}
+
+/**
+ * The one place Herald writes events to a Node response (its head is `writeStreamHead`'s). Each write is
+ * followed by `res.flush()` when a compression middleware added it (it must be in place when the sink is
+ * made, as middleware does before the route runs). `write` returning false means full until `drain`;
+ * `close` (client gone) closes the sink.
+ */
+export function createNodeSink(res: NodeResponse): Sink {
+  return new NodeSink(res)
 }
 
 const SINK = Symbol('herald.sink')
@@ -87,21 +102,13 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
   /** The socket's timeout to give back (HTTP/1.1). */
   private heldTimeout = 0
 
-  constructor(res: NodeResponse, headers: Record<string, string>) {
+  constructor(res: NodeResponse) {
     super()
     this.res = res
     this.out = res as unknown as Writable
     const hwm = (res as { writableHighWaterMark?: unknown }).writableHighWaterMark
     this.highWaterMark = typeof hwm === 'number' ? hwm : undefined
-    if (!res.headersSent) {
-      // A length would end the stream early; Connection/Transfer-Encoding are never set (HTTP/2 rejects them).
-      res.removeHeader('content-length')
-      // writeHead merges these with headers set earlier (CORS) and, unlike setHeader, keeps no copy.
-      ;(res as ServerResponse).writeHead(200, headers)
-      // Headers must leave now: compression decides on them at the first flush, and proxies and clients
-      // wait for them before they report the stream open.
-      ;(res as unknown as Writable).flushHeaders?.()
-    }
+    // The head went out before the sink was made (writeStreamHead): compression has decided by now.
     this.directWrite = steppedAside(res)
     this.flushOut = this.directWrite === undefined && typeof this.out.flush === 'function'
     // One shared listener (no closure per stream): it finds its sink through the response.

@@ -1,8 +1,8 @@
+import { EXACT_CASES, messageArbitrary, normalise, ROUND_TRIP_CASES } from '@herald/test-utils'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { HeraldEncodingError } from '../errors.js'
-import { EXACT_CASES, messageArbitrary, normalise, ROUND_TRIP_CASES } from '../test-utils/encode-cases.js'
 import { encodeComment, encodeEvent, type SseMessage } from './encode.js'
 
 interface Parsed {

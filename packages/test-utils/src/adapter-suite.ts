@@ -1,8 +1,9 @@
 // One set of adapter tests, run by each adapter package against every server it supports (real sockets).
-// Not published (package.json `files` excludes test-utils).
+// Part of the private @herald/test-utils package.
+
+import type { Hub, HubOptions } from '@herald/sse-core'
+import { createHub } from '@herald/sse-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createHub } from '../index.js'
-import type { Hub, HubOptions } from '../types.js'
 import { recordProcessTrouble } from './process-trouble.js'
 import { rawRequest } from './raw-request.js'
 import { openStream, type StreamClient } from './stream-client.js'

@@ -1,6 +1,7 @@
 // The encoder's test cases, shared with every reader that must agree with it (the client's parser too).
+
+import type { SseMessage } from '@herald/sse-core'
 import fc from 'fast-check'
-import type { SseMessage } from '../protocol/encode.js'
 
 /** Messages and the exact bytes (as text) the encoder writes for them. */
 export const EXACT_CASES: [SseMessage, string][] = [

@@ -1,5 +1,4 @@
-// Real servers on an ephemeral port of 127.0.0.1 for tests. Not published (package.json `files` excludes
-// test-utils).
+// Real servers on an ephemeral port of 127.0.0.1 for tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Http2Server, ServerHttp2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { serveWeb } from '../http/serve-web.js'
-import { serveNode } from '../node/serve.js'
-import type { Hub, RequestInfo, StreamOptions } from '../types.js'
+import type { Hub, RequestInfo, StreamOptions } from '@herald/sse-core'
+import { serveWeb } from '@herald/sse-core'
+import { serveNode } from '@herald/sse-core/node'
 import { pumpResponse } from './fetch-bridge.js'
 
 // The core's two sinks as a test matrix: each case runs over the Node sink and over the web sink.

@@ -1,5 +1,5 @@
 // Runs Web `Response`s over a real node:http socket, the way Web-standard runtimes and their Node
-// bridges (@hono/node-server, srvx) do. Not published (package.json `files` excludes test-utils).
+// bridges (@hono/node-server, srvx) do. Part of the private @herald/test-utils package.
 import { createServer, type ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { listen, type TestServer } from './test-server.js'
