@@ -3,12 +3,10 @@
 // does encode, and a res.write replacement of another middleware, keep being called on every event.
 import { createServer, type ServerResponse } from 'node:http'
 import { createHub, type Hub } from '@herald/sse-core'
+import { listen, openStream, type TestServer, waitFor } from '@herald/test-utils'
 import compression from 'compression'
 import express, { type RequestHandler } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openStream } from '../../core/src/test-utils/stream-client.js'
-import { listen, type TestServer } from '../../core/src/test-utils/test-server.js'
-import { waitFor } from '../../core/src/test-utils/wait.js'
 import { sse } from '../src/index.js'
 
 let server: TestServer | undefined
