@@ -497,6 +497,17 @@ if (memory) {
     table(body),
     '',
   )
+  const extra = FRAMEWORKS.flatMap((f) => {
+    const h = m.find((r) => r.kind === f.herald)
+    const fl = m.find((r) => r.kind === f.floor)
+    return h && fl ? [h.heapPerSubscriber - fl.heapPerSubscriber] : []
+  })
+  if (extra.length > 0)
+    out.push(
+      `Herald's own objects per stream (its subscriber and the Node sink) add ${fmt(Math.min(...extra))} to ${fmt(Math.max(...extra))}`,
+      "bytes of heap to what each framework's floor holds per stream.",
+      '',
+    )
   const herald = m.find((r) => r.kind === 'herald-node')
   if (herald) {
     targets.push({
