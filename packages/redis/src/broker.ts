@@ -190,6 +190,9 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     down = error
     logger.warn({ namespace, err: error.message }, 'Redis unavailable; publishes fail until it is back')
     if (!everReady) rejectFirst(unavailable(error))
+    for (const resolve of unsettled) resolve()
+    unsettled.clear()
+    acks.clear()
     listener?.outage(error)
   }
 
@@ -232,6 +235,8 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   let batch: { promise: Promise<void>; resolve: () => void } | undefined
   /** Topics whose SUBSCRIBE is not acknowledged yet, and the promise that says when it is. */
   const acks = new Map<string, Promise<void>>()
+  /** Resolvers of batches not yet acknowledged: an outage settles them (nobody waits out an outage). */
+  const unsettled = new Set<() => void>()
 
   function flushWatches(): void {
     flushScheduled = false
@@ -256,7 +261,10 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
         .catch(onError)
         .finally(() => {
           for (const t of topics) if (acks.get(t) === current?.promise) acks.delete(t)
-          current?.resolve()
+          if (current) {
+            unsettled.delete(current.resolve)
+            current.resolve()
+          }
         })
     } else current?.resolve()
   }
@@ -316,12 +324,16 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       // Unwatched and watched again in one task: still subscribed, nothing to send.
       if (toUnwatch.delete(topic)) return acks.get(topic) ?? SUBSCRIBED
       toWatch.add(topic)
+      scheduleFlush()
+      // During an outage the SUBSCRIBE waits for Redis; the hub must not hold the subscriber that long
+      // (it gets the gap event once Redis is back).
+      if (down) return SUBSCRIBED
       if (!batch) {
         let resolve!: () => void
         batch = { promise: new Promise<void>((r) => (resolve = r)), resolve }
+        unsettled.add(batch.resolve)
       }
       acks.set(topic, batch.promise)
-      scheduleFlush()
       return batch.promise
     },
 

@@ -62,6 +62,9 @@ describe.skipIf(!runnable)('a hub on Redis through an outage', () => {
     expect(resuming.status).toBe(200)
     await until(() => resuming.text().includes('event: reset'), 'the reset for a resume during the outage')
     expect((await stream(`${url}/?topic=g`)).status).toBe(200)
+    // Also on a topic new to this process: the hub is not held until Redis is back.
+    const resumingNew = await stream(`${url}/?topic=h`, first)
+    await until(() => resumingNew.text().includes('event: reset'), 'the reset on a topic new to the process')
     await new Promise((r) => setTimeout(r, 1000)) // reconnect attempts fail meanwhile, silently
     expect(warnings).toHaveLength(2)
 

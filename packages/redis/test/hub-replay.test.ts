@@ -1,7 +1,7 @@
 // Two hubs on one Redis (two brokers: what two processes hold), over real HTTP streams: a client resumes
 // on one hub with its Last-Event-ID while the other publishes without pause. The replay from Redis and the
 // live events that arrive while it is read must join without a gap or a duplicate.
-import { createHub, type Hub } from '@herald/sse-core'
+import { createHub, type Hub, type HubOptions } from '@herald/sse-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRedisBroker } from '../src/broker.js'
 import { dropNamespace, REDIS_URL, redisOrSkip, uniqueNamespace } from '../src/test-utils/redis.js'
@@ -13,8 +13,12 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
 
-function hubOn(namespace: string): Hub {
-  const hub = createHub({ broker: createRedisBroker({ url: REDIS_URL, namespace }), heartbeatMs: 0 })
+function hubOn(namespace: string, options: HubOptions = {}): Hub {
+  const hub = createHub({
+    broker: createRedisBroker({ url: REDIS_URL, namespace }),
+    heartbeatMs: 0,
+    ...options,
+  })
   cleanup.push(() => hub.close())
   return hub
 }
@@ -58,5 +62,23 @@ describe.skipIf(!available)('resuming on another process while events keep comin
     // Every event after the one it saw, each once, in publish order: replayed ones first, then live ones.
     expect(dataOf(resumed.text())).toEqual(Array.from({ length: total - 20 }, (_, i) => String(20 + i)))
     expect(resumed.text()).not.toContain('event: reset')
+  })
+})
+
+describe.skipIf(!available)('a first subscriber on a topic new to its process', () => {
+  it('gets every event published once it is told it is connected, even from another process at once', async () => {
+    const namespace = uniqueNamespace()
+    cleanup.push(() => dropNamespace(namespace))
+    const publisher = hubOn(namespace)
+    // The connected event is held until Redis acknowledged the new topic's SUBSCRIBE.
+    const server = hubOn(namespace, { connectedEvent: 'connected' })
+    const url = await serve(server, cleanup)
+    for (let i = 0; i < 20; i++) {
+      const topic = `fresh-${i}`
+      const s = await stream(`${url}/?topic=${topic}`, cleanup)
+      await until(() => s.text().includes('event: connected'), 'the connected event')
+      await publisher.publish(topic, { data: `first on ${topic}` })
+      await until(() => s.text().includes(`data: first on ${topic}`), `the first event on ${topic}`, 3000)
+    }
   })
 })
