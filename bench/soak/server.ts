@@ -2,7 +2,7 @@
 // handles are measured apart from the clients'. Control is over the IPC channel; only 127.0.0.1 is bound.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { getHeapSpaceStatistics } from 'node:v8'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { createHub, type Hub } from '@herald/sse-core'
 
 /** History is kept this long, so that it is empty again soon after the publishing stops. */
@@ -11,7 +11,11 @@ export const HISTORY_MS = 10_000
 export const APPS = ['express-app', 'koa-app', 'hono-app', 'h3-app'] as const
 export const PUBLISH_TOKEN = 'soak-publish'
 
-export type Command = { type: 'measure'; gc: boolean } | { type: 'subscribers' } | { type: 'close' }
+export type Command =
+  | { type: 'measure'; gc: boolean }
+  | { type: 'snapshot'; file: string }
+  | { type: 'subscribers' }
+  | { type: 'close' }
 export type Reply =
   | { type: 'listening'; urls: Record<string, string> }
   | {
@@ -25,6 +29,7 @@ export type Reply =
       unhandled: string[]
       historyEvents: number
     }
+  | { type: 'snapshot'; file: string }
   | { type: 'subscribers'; counts: Record<string, number> }
   | { type: 'closed' }
 
@@ -88,6 +93,8 @@ if (process.send) {
         unhandled: [...unhandled],
         historyEvents: Object.values(running).reduce((n, app) => n + app.hub.metrics().historyEvents, 0),
       })
+    } else if (command.type === 'snapshot') {
+      send({ type: 'snapshot', file: writeHeapSnapshot(command.file) })
     } else if (command.type === 'subscribers') {
       send({
         type: 'subscribers',
