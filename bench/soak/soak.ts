@@ -1,7 +1,7 @@
 // The soak: the four sample apps in one child process, thousands of subscribers for minutes of mixed
 // publishing, churn, slow readers and abrupt resets, then everyone leaves. Reports the server's memory and
 // handles before, at peak and after, and checks every reading subscriber got its topic complete and in order.
-// Usage: pnpm soak [--minutes 5] [--subscribers 5000] [--rate 20] [--snapshots]   (rate: events per second per app)
+// Usage: pnpm soak [--minutes 5] [--subscribers 5000] [--rate 20] [--warmup 60] [--snapshots]   (rate: events per second per app)
 import { type ChildProcess, fork } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
@@ -21,6 +21,7 @@ function flag(name: string, fallback: number): number {
 const MINUTES = flag('minutes', 5)
 const SUBSCRIBERS = flag('subscribers', 5000)
 const RATE = flag('rate', 20)
+const WARMUP_SECONDS = flag('warmup', 60)
 const TOPICS = 10
 /** Heap snapshots of the server before and after, for `soak/heap-diff.ts` (they take a moment and disk). */
 const SNAPSHOTS = process.argv.includes('--snapshots')
@@ -194,11 +195,12 @@ async function main(): Promise<void> {
     server.once('message', (m: Reply) => m.type === 'listening' && resolve(m)),
   )
   console.log(
-    `soak: ${SUBSCRIBERS} subscribers over ${APPS.join(', ')} for ${MINUTES} min, ${RATE} events/s per app`,
+    `soak: ${SUBSCRIBERS} subscribers over ${APPS.join(', ')} for ${MINUTES} min after a ${WARMUP_SECONDS} s warm-up, ${RATE} events/s per app`,
   )
 
-  // Warm-up: the same mix at full size for 20 s, so compiled code, pools and table sizes are in the baseline.
-  const warm = await phase(urls, SUBSCRIBERS, 20_000, async () => {})
+  // Warm-up: the same mix at full size, so compiled code, pools and table sizes are in the baseline. A
+  // 20 s one left V8 still compiling for minutes after: the heap then grew by compiled code alone.
+  const warm = await phase(urls, SUBSCRIBERS, WARMUP_SECONDS * 1000, async () => {})
   const warmFailures = warm.filter((s) => s.problems.length > 0).length
   publishAgent.destroy()
   await historyGone()
