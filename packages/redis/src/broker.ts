@@ -2,7 +2,7 @@ import { HeraldClosedError, HeraldConfigError } from '@herald/sse-core'
 import { createClient, RESP_TYPES, type RedisClientType } from '@redis/client'
 import { type Keys, namespaceKeys, parseId } from './keys.js'
 import { loadScript } from './script-cache.js'
-import { PUBLISH_SCRIPT, REPLAY_SCRIPT } from './scripts.js'
+import { PUBLISH_SCRIPT, REPLAY_SCRIPT, USAGE_SCRIPT } from './scripts.js'
 import {
   type Broker,
   type BrokerEntry,
@@ -40,6 +40,18 @@ export interface RedisBrokerOptions {
   retryAfterSeconds?: number
   /** Receives one warning when an outage starts and one info line when Redis is back. Default: console. */
   logger?: RedisBrokerLogger
+  /**
+   * How long (ms) a publish, a replay or a subscription waits for Redis's answer. Default 5000. A Redis that
+   * accepts connections but stops answering (frozen, stalled, a network black hole) is an outage after this:
+   * the command fails with `HeraldBrokerError`, the listener hears of the outage, and once Redis answers
+   * again the watched topics get the gap event.
+   */
+  commandTimeoutMs?: number
+  /**
+   * `usage()` (`hub.metrics().historyEvents`/`historyBytes`) returns figures read from Redis at most this
+   * many ms ago; a read of older figures starts a refresh in the background. Default 5000.
+   */
+  usageRefreshMs?: number
 }
 
 /** The Redis broker: pass it to `createHub({ broker })`. */
@@ -57,6 +69,9 @@ export interface RedisBroker extends Broker {
 }
 
 const SUBSCRIBED = Promise.resolve()
+
+/** How many topics published to (without local subscribers) `usage()` keeps counting. */
+const MAX_REMEMBERED = 1000
 
 const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const
 
@@ -149,6 +164,8 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       : positiveInteger('history.maxAgeMs', history.maxAgeMs, 300_000)
   const retryAfter = positiveInteger('retryAfterSeconds', options.retryAfterSeconds, 5)
   const logger = options.logger ?? consoleLogger
+  const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 5000)
+  const usageRefreshMs = positiveInteger('usageRefreshMs', options.usageRefreshMs, 5000)
 
   // Commands: publishes are written as they come (node-redis pipelines whatever is issued before a reply
   // arrives), so a burst of publishes costs one round trip, not one each.
@@ -157,6 +174,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   const sub: RedisClient = cmd.duplicate({ disableOfflineQueue: false })
   const publishScript = loadScript(PUBLISH_SCRIPT)
   const replayScript = loadScript(REPLAY_SCRIPT)
+  const usageScript = loadScript(USAGE_SCRIPT)
 
   let listener: BrokerListener | undefined
   let closed = false
@@ -171,6 +189,11 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   /** The newest event delivered: the same event on several watched topics arrives once per channel. */
   let lastEpoch = ''
   let lastSeq = 0
+  /** Topics this process published to lately (oldest first, bounded): usage() counts them with the watched. */
+  const published = new Set<string>()
+  let usage = { events: 0, bytes: 0 }
+  let usageAt = Number.NEGATIVE_INFINITY
+  let usageRefreshing = false
 
   let resolveFirst!: () => void
   let rejectFirst!: (error: Error) => void
@@ -196,13 +219,52 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     listener?.outage(error)
   }
 
+  /**
+   * Redis did not answer in time. The connection is still open, so no reconnect will say when it is back:
+   * a PING queued behind the stuck commands does (it resolves once Redis answers them all again).
+   */
+  function onSilence(error: Error): void {
+    if (closed || down) return
+    onError(error)
+    cmd.sendCommand(['PING']).then(
+      () => {
+        if (down === error) back()
+      },
+      () => {}, // the connection dropped meanwhile: the reconnect (onReady) ends the outage
+    )
+  }
+
+  /** Rejects when Redis has not answered within commandTimeoutMs, and treats the silence as an outage. */
+  function answered<T>(promise: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new Error(`no answer to ${what} within ${commandTimeoutMs} ms`)
+        reject(error)
+        onSilence(error)
+      }, commandTimeoutMs)
+      promise.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
+  }
+
   function onReady(): void {
     if (closed || !cmd.isReady || !sub.isReady) return
     if (!everReady) {
       everReady = true
       resolveFirst()
     }
-    if (!down) return
+    if (down) back()
+  }
+
+  function back(): void {
     down = null
     logger.info({ namespace }, 'Redis is back; topics resubscribed')
     listener?.outage(null)
@@ -256,16 +318,15 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       toWatch.clear()
       const topics = [...toWatch]
       toWatch.clear()
-      sub
-        .SUBSCRIBE(channels, onMessage, true)
-        .catch(onError)
-        .finally(() => {
-          for (const t of topics) if (acks.get(t) === current?.promise) acks.delete(t)
-          if (current) {
-            unsettled.delete(current.resolve)
-            current.resolve()
-          }
-        })
+      // A SUBSCRIBE that gets no answer is an outage (the hub holds these topics' new subscribers until it settles).
+      const subscribed = sub.SUBSCRIBE(channels, onMessage, true)
+      ;(down ? subscribed : answered(subscribed, 'SUBSCRIBE')).catch(onError).finally(() => {
+        for (const t of topics) if (acks.get(t) === current?.promise) acks.delete(t)
+        if (current) {
+          unsettled.delete(current.resolve)
+          current.resolve()
+        }
+      })
     } else current?.resolve()
   }
 
@@ -276,8 +337,46 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     queueMicrotask(flushWatches)
   }
 
-  async function run(script: ReturnType<typeof loadScript>, args: (string | Buffer)[], keyCount: number) {
-    return script.run(cmd, keyCount, args, BUFFERS)
+  function run(
+    script: ReturnType<typeof loadScript>,
+    args: (string | Buffer)[],
+    keyCount: number,
+    what: string,
+  ) {
+    return answered(script.run(cmd, keyCount, args, BUFFERS), what)
+  }
+
+  function remember(topics: readonly string[]): void {
+    for (const t of topics) {
+      if (published.has(t)) continue
+      published.add(t)
+      if (published.size > MAX_REMEMBERED) published.delete(published.values().next().value as string)
+    }
+  }
+
+  /** Reads XLEN and MEMORY USAGE of the known topics' streams in one script; keeps the last figures on failure. */
+  function refreshUsage(): void {
+    usageRefreshing = true
+    usageAt = Date.now()
+    const topics = [...new Set([...watched, ...published])]
+    if (topics.length === 0) {
+      usage = { events: 0, bytes: 0 }
+      usageRefreshing = false
+      return
+    }
+    run(usageScript, topics.map(keys.stream), topics.length, 'the usage read')
+      .then((reply) => {
+        const [events, bytes, lengths] = reply as [number, number, number[]]
+        usage = { events, bytes }
+        // A topic published to once, whose history has expired, is forgotten.
+        topics.forEach((t, i) => {
+          if (lengths[i] === 0) published.delete(t)
+        })
+      })
+      .catch(() => {}) // an outage: it is reported by the listener, and the figures stay as they were
+      .finally(() => {
+        usageRefreshing = false
+      })
   }
 
   function send(event: BrokerPublish): Promise<BrokerEntry> {
@@ -287,7 +386,8 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     const { key } = event
     args.push(randomEpoch(), String(maxEvents), String(maxAgeMs), asBuffer(event.body), keys.live)
     args.push(key ?? '', key === undefined ? '0' : '1', ...topics)
-    return run(publishScript, args, 2 + topics.length).then(
+    remember(topics)
+    return run(publishScript, args, 2 + topics.length, 'a publish').then(
       (reply) => {
         const [epoch, seq, time] = reply as [Buffer, number, number]
         const id = `${epoch.toString()}-${seq}`
@@ -360,7 +460,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       args.push(parsed.epoch, String(parsed.seq), String(maxAgeMs))
       let reply: unknown[]
       try {
-        reply = (await run(replayScript, args, 2 + topics.length)) as unknown[]
+        reply = (await run(replayScript, args, 2 + topics.length, 'a replay')) as unknown[]
       } catch {
         return { kind: 'reset', reason: 'outage' }
       }
@@ -371,6 +471,13 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       }
       const epoch = String(reply[1])
       return { kind: 'events', entries: mergeEntries(epoch, topics, reply.slice(2) as RawEntry[][]) }
+    },
+
+    usage() {
+      if (!usageRefreshing && !closed && !down && cmd.isReady && Date.now() - usageAt >= usageRefreshMs) {
+        refreshUsage()
+      }
+      return { ...usage }
     },
 
     compare(a, b) {
