@@ -401,6 +401,22 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     )
   }
 
+  /**
+   * Ends a connection we opened. close() waits for every pending reply: during an outage (commands queued
+   * for a connection that is not there) or with a frozen Redis that is forever, so those are cut off.
+   */
+  async function end(client: RedisClient): Promise<void> {
+    if (!client.isOpen) return
+    if (!client.isReady) return client.destroy()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, commandTimeoutMs)
+    })
+    await Promise.race([client.close().catch(() => {}), waited])
+    clearTimeout(timer)
+    if (client.isOpen) client.destroy()
+  }
+
   const broker: RedisBroker = {
     namespace,
 
@@ -498,7 +514,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
         given.off('end', onEnd)
       }
       const ours = given ? [sub] : [cmd, sub]
-      await Promise.all(ours.map((c) => (c.isOpen ? c.close().catch(() => {}) : undefined)))
+      await Promise.all(ours.map(end))
     },
   }
   return broker
