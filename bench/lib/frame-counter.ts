@@ -5,7 +5,19 @@
 import net from 'node:net'
 
 const ID = Buffer.from('id:')
-const TAIL = 512
+const TAIL = 2048
+
+export interface StreamOptions {
+  /** Source address on 127.0.0.0/8 (to get past one address's ephemeral ports). */
+  localAddress?: string
+  /** Collects publish-to-receipt times (µs) read from each event's `t` field (costs a parse per event). */
+  latencies?: number[]
+  /** Never read after the headers: a consumer that stalls (the kernel buffers fill, then the server's). */
+  stall?: boolean
+}
+
+/** Microseconds on the monotonic clock, the one the bench servers stamp events with. */
+export const nowMicros = () => Number(process.hrtime.bigint()) / 1000
 
 /** One raw HTTP/1.1 SSE client: counts events and keeps the stream's tail to check the last id. */
 export class CountingStream {
@@ -14,7 +26,9 @@ export class CountingStream {
   private head = ''
   private carry: Buffer = Buffer.alloc(0)
   private tail: Buffer = Buffer.alloc(0)
+  private text = ''
   readonly socket: net.Socket
+  closedByServer = false
 
   constructor(
     port: number,
@@ -22,11 +36,20 @@ export class CountingStream {
     onHeaders: (s: CountingStream) => void,
     onEvents: (s: CountingStream, before: number) => void,
     onError: (s: CountingStream, error: Error) => void,
+    private readonly options: StreamOptions = {},
   ) {
-    this.socket = net.connect({ host: '127.0.0.1', port }, () => {
+    const to = {
+      host: '127.0.0.1',
+      port,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    }
+    this.socket = net.connect(to, () => {
       this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`)
     })
     this.socket.on('error', (error) => onError(this, error))
+    this.socket.on('end', () => {
+      this.closedByServer = true
+    })
     this.socket.on('data', (chunk: Buffer) => {
       if (!this.headersOk) {
         this.head += chunk.toString('latin1')
@@ -40,6 +63,7 @@ export class CountingStream {
         chunk = Buffer.from(this.head.slice(end + 4), 'latin1')
         this.head = ''
         onHeaders(this)
+        if (options.stall) this.socket.pause()
       }
       const before = this.events
       this.count(chunk)
@@ -60,10 +84,35 @@ export class CountingStream {
       at = chunk.indexOf(ID, at + ID.length)
     }
     this.carry = chunk.subarray(Math.max(0, chunk.length - 2))
+    if (this.options.latencies) this.time(chunk)
     this.tail =
       chunk.length >= TAIL
         ? chunk.subarray(chunk.length - TAIL)
         : Buffer.concat([this.tail, chunk]).subarray(-TAIL)
+  }
+
+  /** Reads the publish time of every complete event in the text received so far. */
+  private time(chunk: Buffer): void {
+    const now = nowMicros()
+    const text = this.text + chunk.toString('latin1')
+    const end = text.lastIndexOf('\n\n')
+    if (end === -1) {
+      this.text = text
+      return
+    }
+    this.text = text.slice(end + 2)
+    let at = text.indexOf('"t":')
+    while (at !== -1 && at < end) {
+      this.options.latencies!.push(now - Number.parseInt(text.slice(at + 4, at + 24), 10))
+      at = text.indexOf('"t":', at + 4)
+    }
+  }
+
+  /** The sequence number of the last event received (from its payload's `seq`). */
+  lastSeq(): number | undefined {
+    const at = this.tail.lastIndexOf('"seq":')
+    if (at === -1) return undefined
+    return Number.parseInt(this.tail.subarray(at + 6, at + 24).toString(), 10)
   }
 
   /** The id of the last event received (text after the last `id:`, one leading space removed). */

@@ -55,6 +55,28 @@ interface Timed {
 }
 type Session = Timed & { [HELD]?: { streams: number; timeout: number } }
 
+/**
+ * `compression` (Express, and h3 through `fromNodeHandler`) replaces `res.write` and adds `res.flush` on
+ * the response itself. When the headers went out without a Content-Encoding it has stepped aside for good
+ * (`no-transform`): its `write` only forwards to the `write` it replaced and its `flush` does nothing, yet
+ * both cost calls on every event. Then the prototype's `write` (the one it wrapped) is used directly. Its
+ * wrapper is recognised by its source, so any other `res.write` replacement keeps being called.
+ */
+function steppedAside(res: NodeResponse): Writable['write'] | undefined {
+  if (!res.headersSent || res.getHeader('content-encoding') !== undefined) return undefined
+  const own = res as unknown as { write?: unknown; flush?: unknown }
+  if (!Object.hasOwn(res, 'write') || !Object.hasOwn(res, 'flush') || typeof own.write !== 'function')
+    return undefined
+  const source = Function.prototype.toString.call(own.write)
+  if (
+    !source.includes('stream.write(toBuffer(chunk, encoding))') ||
+    !source.includes('_write.call(this, chunk, encoding)')
+  )
+    return undefined
+  const write = (Object.getPrototypeOf(res) as Partial<Writable>).write
+  return typeof write === 'function' ? write : undefined
+}
+
 function onResponseClose(this: { [SINK]?: NodeSink }): void {
   this[SINK]?.onPeerClose()
 }
@@ -66,6 +88,12 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
   private readonly out: Writable
   /** `res.flush` when a compression middleware added it (before the route ran), looked up once. */
   private readonly flushOut: boolean
+  /**
+   * The response's own `write` (from its prototype) when a compression middleware wrapped `res.write` and
+   * `res.flush` but stepped aside for this stream (`no-transform`: no Content-Encoding once the headers
+   * are out). Its wrappers then only forward, so every event skips them. Undefined otherwise.
+   */
+  private readonly directWrite: ((this: Writable, chunk: Uint8Array) => boolean) | undefined
   readonly highWaterMark: number | undefined
   private isClosed = false
   private waitingForDrain = false
@@ -78,9 +106,11 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
     super()
     this.res = res
     this.out = res as unknown as Writable
-    this.flushOut = typeof this.out.flush === 'function'
     const hwm = (res as { writableHighWaterMark?: unknown }).writableHighWaterMark
     this.highWaterMark = typeof hwm === 'number' ? hwm : undefined
+    // The head went out before the sink was made (writeStreamHead): compression has decided by now.
+    this.directWrite = steppedAside(res)
+    this.flushOut = this.directWrite === undefined && typeof this.out.flush === 'function'
     // One shared listener (no closure per stream): it finds its sink through the response.
     ;(res as unknown as { [SINK]?: NodeSink })[SINK] = this
     res.on('close', onResponseClose)
@@ -145,7 +175,7 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
   write(chunk: Uint8Array): boolean {
     if (this.isClosed) return false
     const out = this.out
-    const ok = out.write(chunk)
+    const ok = this.directWrite ? this.directWrite.call(out, chunk) : out.write(chunk)
     if (this.flushOut) out.flush!()
     if (!ok && !this.waitingForDrain) {
       // Listen for drain only while full: an idle stream carries no drain listener.

@@ -1,0 +1,371 @@
+// The scenarios of `pnpm bench`. Each returns plain data (saved as JSON, read by the report).
+import { CountingStream } from './frame-counter.ts'
+import {
+  closeAll,
+  connect,
+  Fleet,
+  median,
+  pairedRatio,
+  quantile,
+  ServerProcess,
+  type Slice,
+  sleep,
+  withTimeout,
+} from './harness.ts'
+import type { MemoryReply, PublishMode } from './server-process.ts'
+import type { ServerKind } from './servers.ts'
+
+const log = (line: string) => console.log(line)
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d
+
+export interface ThroughputSummary {
+  group: string
+  kind: ServerKind
+  mode: PublishMode
+  eventsPerSecond: number
+  cpuMicrosPerEvent: number
+  /** Slice-by-slice ratios to the hand-written node:http server of the same group (median, min, max). */
+  vsNode: { median: number; min: number; max: number }
+  cpuVsNode: { median: number; min: number; max: number }
+}
+
+/**
+ * Fan-out throughput: the servers of a group all hold `subscribers` streams and take turns in slices of
+ * `sliceMs` (the order rotating), so a change in the machine's load hits them alike.
+ */
+export async function throughput(
+  groups: Record<string, ServerKind[]>,
+  config: { subscribers: number; slices: number; sliceMs: number; window: number; modes: PublishMode[] },
+) {
+  const slices: (Slice & { group: string })[] = []
+  const summary: ThroughputSummary[] = []
+  for (const [group, kinds] of Object.entries(groups)) {
+    const fleets: Fleet[] = []
+    const mine: Slice[] = []
+    try {
+      // Opened together (starting a server process is mostly waiting), measured in turns.
+      const opened = await Promise.allSettled(kinds.map((kind) => Fleet.open(kind, config.subscribers)))
+      for (const o of opened) if (o.status === 'fulfilled') fleets.push(o.value)
+      for (const o of opened) if (o.status === 'rejected') throw o.reason
+      for (const mode of config.modes) {
+        for (let i = 0; i < config.slices; i++) {
+          for (let k = 0; k < fleets.length; k++) {
+            mine.push(await fleets[(k + i) % fleets.length]!.slice(mode, i, config.sliceMs, config.window))
+          }
+        }
+      }
+    } finally {
+      for (const f of fleets) await f.close()
+    }
+    for (const mode of config.modes) {
+      for (const kind of kinds) {
+        const s = mine.filter((x) => x.kind === kind && x.mode === mode)
+        const delivered = s.reduce((a, x) => a + x.delivered, 0)
+        const row: ThroughputSummary = {
+          group,
+          kind,
+          mode,
+          eventsPerSecond: delivered / (s.reduce((a, x) => a + x.wallMs, 0) / 1000),
+          cpuMicrosPerEvent: s.reduce((a, x) => a + x.serverCpuMicros, 0) / delivered,
+          vsNode: pairedRatio(mine, kind, 'node', mode, 'eventsPerSecond'),
+          cpuVsNode: pairedRatio(mine, kind, 'node', mode, 'cpuMicrosPerEvent'),
+        }
+        summary.push(row)
+        log(
+          `  ${group.padEnd(8)} ${mode.padEnd(5)} ${kind.padEnd(15)} ${Math.round(row.eventsPerSecond).toLocaleString('en-US').padStart(10)} events/s` +
+            `  ${row.cpuMicrosPerEvent.toFixed(2)} µs CPU/event  ${row.vsNode.median.toFixed(2)}× node (${row.vsNode.min.toFixed(2)}–${row.vsNode.max.toFixed(2)})`,
+        )
+      }
+    }
+    slices.push(...mine.map((s) => ({ ...s, group })))
+  }
+  return { config, summary, slices }
+}
+
+export interface MemoryResult {
+  kind: ServerKind
+  subscribers: number
+  rssPerSubscriber: number
+  heapPerSubscriber: number
+  before: MemoryReply
+  after: MemoryReply
+}
+
+/** Memory per idle subscriber: RSS and heap after gc, before and after `idle` streams connect. */
+export async function memory(kinds: ServerKind[], idle: number) {
+  const results: MemoryResult[] = []
+  // Three servers at a time: each one's memory is its own process's, only the timing is shared.
+  for (let i = 0; i < kinds.length; i += 3) {
+    const batch = await Promise.all(kinds.slice(i, i + 3).map((kind) => memoryOf(kind, idle)))
+    for (const r of batch) {
+      results.push(r)
+      log(
+        `  memory ${r.kind.padEnd(15)} RSS ${Math.round(r.rssPerSubscriber)} B/sub, heap ${Math.round(r.heapPerSubscriber)} B/sub`,
+      )
+    }
+  }
+  return { idle, results }
+}
+
+async function memoryOf(kind: ServerKind, idle: number): Promise<MemoryResult> {
+  const server = await ServerProcess.start(kind)
+  try {
+    // Warm the connection path first so compiled code and pools are in the baseline, not the delta.
+    const warm = await connect(server.port, 200)
+    await server.waitForCount(200)
+    closeAll(warm)
+    await server.waitForCount(0)
+    await sleep(200)
+    const before = await server.memory()
+    const streams = await connect(server.port, idle)
+    await server.waitForCount(idle)
+    await sleep(300)
+    const after = await server.memory()
+    closeAll(streams)
+    return {
+      kind,
+      subscribers: idle,
+      rssPerSubscriber: (after.rss - before.rss) / idle,
+      heapPerSubscriber: (after.heapUsed - before.heapUsed) / idle,
+      before,
+      after,
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+export interface LatencyResult {
+  kind: ServerKind
+  rate: number
+  samples: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  /** Deciles and the tail (µs), for the distribution chart. */
+  quantiles: { q: number; micros: number }[]
+}
+
+const QUANTILES = [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1]
+
+/**
+ * Publish-to-receipt latency at a fixed rate: each server holds `subscribers` streams; they take turns in
+ * blocks of `blockMs`, `rounds` times per rate. The time is read from the event itself (the server's
+ * publish time on the shared monotonic clock) when the client reads it.
+ */
+export async function latency(
+  kinds: ServerKind[],
+  config: { subscribers: number; rates: number[]; rounds: number; blockMs: number },
+) {
+  const collected = new Map<string, number[]>()
+  const fleets: { fleet: Fleet; sink: number[] }[] = []
+  try {
+    // One after another: seven servers' 1,000 streams connecting at once overwhelm a loaded machine.
+    for (const kind of kinds) {
+      const sink: number[] = []
+      fleets.push({ fleet: await Fleet.open(kind, config.subscribers, { latencies: sink }), sink })
+    }
+    for (const rate of config.rates) {
+      for (let round = 0; round < config.rounds; round++) {
+        for (let k = 0; k < fleets.length; k++) {
+          const { fleet, sink } = fleets[(k + round) % fleets.length]!
+          sink.length = 0
+          fleet.server.send({ type: 'run', window: 1, mode: 'rate', rate })
+          await sleep(config.blockMs)
+          const { published } = await fleet.server.ask({ type: 'stop' }, 'stopped')
+          await fleet.drained(published)
+          const key = `${fleet.kind}@${rate}`
+          const all = collected.get(key) ?? []
+          for (const x of sink) all.push(x)
+          collected.set(key, all)
+        }
+      }
+    }
+  } finally {
+    for (const { fleet } of fleets) await fleet.close()
+  }
+  const results: LatencyResult[] = []
+  for (const rate of config.rates) {
+    for (const kind of kinds) {
+      const xs = collected.get(`${kind}@${rate}`) ?? []
+      const r: LatencyResult = {
+        kind,
+        rate,
+        samples: xs.length,
+        p50: quantile(xs, 0.5) / 1000,
+        p90: quantile(xs, 0.9) / 1000,
+        p99: quantile(xs, 0.99) / 1000,
+        max: quantile(xs, 1) / 1000,
+        quantiles: QUANTILES.map((q) => ({ q, micros: quantile(xs, q) })),
+      }
+      results.push(r)
+      log(
+        `  latency ${String(rate).padStart(3)}/s ${kind.padEnd(15)} p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(2)} ms  (${xs.length} samples)`,
+      )
+    }
+  }
+  return { config, results }
+}
+
+export interface SlowResult {
+  kind: ServerKind
+  stalled: number
+  seconds: number
+  published: number
+  /** Server RSS and heap growth over the run (bytes, after gc). */
+  rssGrowth: number
+  heapGrowth: number
+  readersP50: number
+  readersP99: number
+  /** Stalled streams the server still held at the end (the rest it disconnected). */
+  stalledStillOpen: number
+}
+
+/**
+ * Slow consumers: `readers` streams that read and `stalled` that never read, 1 KiB events as fast as the
+ * readers accept; the same run without the stalled ones is the reference for the readers' latency.
+ */
+export async function slowConsumers(
+  kinds: ServerKind[],
+  config: { readers: number; stalled: number; seconds: number; bytes: number; warmMs: number },
+) {
+  const results: SlowResult[] = []
+  for (const kind of kinds) {
+    for (const stalled of [0, config.stalled]) {
+      const sink: number[] = []
+      const fleet = await Fleet.open(kind, config.readers, { latencies: sink })
+      try {
+        // Warm up first (1 s of the same traffic), so pools and compiled code are not counted as growth.
+        fleet.server.send({ type: 'run', window: 64, mode: 'burst', bytes: config.bytes })
+        await sleep(config.warmMs)
+        const warm = await fleet.server.ask({ type: 'stop' }, 'stopped')
+        await fleet.drained(warm.published)
+        sink.length = 0
+        if (stalled) await fleet.addStalled(stalled)
+        await fleet.server.waitForCount(config.readers + stalled)
+        const before = await fleet.server.memory()
+        fleet.server.send({ type: 'run', window: 64, mode: 'burst', bytes: config.bytes })
+        await sleep(config.seconds * 1000)
+        const { published } = await fleet.server.ask({ type: 'stop' }, 'stopped')
+        await fleet.drained(published)
+        const after = await fleet.server.memory()
+        const { count } = await fleet.server.ask({ type: 'count' }, 'count')
+        const r: SlowResult = {
+          kind,
+          stalled,
+          seconds: config.seconds,
+          published,
+          rssGrowth: after.rss - before.rss,
+          heapGrowth: after.heapUsed - before.heapUsed,
+          readersP50: quantile(sink, 0.5) / 1000,
+          readersP99: quantile(sink, 0.99) / 1000,
+          stalledStillOpen: count - config.readers,
+        }
+        results.push(r)
+        log(
+          `  slow ${kind.padEnd(12)} stalled ${stalled}: ${published} events, RSS +${(r.rssGrowth / 2 ** 20).toFixed(1)} MiB, heap +${(r.heapGrowth / 2 ** 20).toFixed(1)} MiB,` +
+            ` readers p99 ${r.readersP99.toFixed(2)} ms, stalled still open ${r.stalledStillOpen}`,
+        )
+      } finally {
+        await fleet.close()
+      }
+    }
+  }
+  return { config, results }
+}
+
+export interface ChurnResult {
+  kind: ServerKind
+  cycles: number
+  connectsPerSecond: number
+  before: MemoryReply
+  after: MemoryReply
+  /** How long after the last cycle the server's memory settled (ms), or -1 if it did not within the bound. */
+  settleMs: number
+  rssGrowth: number
+  heapGrowth: number
+  subscribersLeft: number
+}
+
+/** Churn: `cycles` connect (until headers) / disconnect cycles, `concurrency` at a time. */
+export async function churn(
+  kinds: ServerKind[],
+  config: { cycles: number; concurrency: number; warm: number },
+) {
+  const results: ChurnResult[] = []
+  for (const kind of kinds) {
+    const server = await ServerProcess.start(kind)
+    try {
+      const cycles = async (n: number) => {
+        let started = 0
+        let done = 0
+        await withTimeout(
+          new Promise<void>((resolve, reject) => {
+            const next = () => {
+              if (started >= n) return
+              started++
+              const s: CountingStream = new CountingStream(
+                server.port,
+                '/events?topic=bench',
+                () => {
+                  s.socket.destroy()
+                  if (++done === n) resolve()
+                  else next()
+                },
+                () => {},
+                (_s, error) => reject(error),
+              )
+            }
+            for (let i = 0; i < Math.min(config.concurrency, n); i++) next()
+          }),
+          300_000,
+          `${kind}: ${n} connect/disconnect cycles (${done} done)`,
+        )
+      }
+      await cycles(config.warm)
+      await server.waitForCount(0)
+      await sleep(200)
+      const before = await server.memory()
+      const t0 = performance.now()
+      await cycles(config.cycles)
+      const elapsed = performance.now() - t0
+      await server.waitForCount(0)
+      // Settle: within 5% of before, checked every 250 ms for up to 5 s.
+      const settleStart = performance.now()
+      let after = await server.memory()
+      let settleMs = -1
+      for (;;) {
+        if (after.rss <= before.rss * 1.05 && after.heapUsed <= before.heapUsed * 1.05) {
+          settleMs = performance.now() - settleStart
+          break
+        }
+        if (performance.now() - settleStart > 5000) break
+        await sleep(250)
+        after = await server.memory()
+      }
+      const { count } = await server.ask({ type: 'count' }, 'count')
+      const r: ChurnResult = {
+        kind,
+        cycles: config.cycles,
+        connectsPerSecond: config.cycles / (elapsed / 1000),
+        before,
+        after,
+        settleMs,
+        rssGrowth: (after.rss - before.rss) / before.rss,
+        heapGrowth: (after.heapUsed - before.heapUsed) / before.heapUsed,
+        subscribersLeft: count,
+      }
+      results.push(r)
+      log(
+        `  churn ${kind.padEnd(15)} ${Math.round(r.connectsPerSecond)} connects/s, RSS ${(r.rssGrowth * 100).toFixed(1)}%, heap ${(r.heapGrowth * 100).toFixed(1)}%,` +
+          ` handles ${before.handles} → ${after.handles}, subscribers left ${count}`,
+      )
+    } finally {
+      await server.stop()
+    }
+  }
+  return { config, results }
+}
+
+export { median, round }
