@@ -41,7 +41,8 @@ export interface RedisBrokerOptions {
   /** Receives one warning when an outage starts and one info line when Redis is back. Default: console. */
   logger?: RedisBrokerLogger
   /**
-   * How long (ms) a publish, a replay or a subscription waits for Redis's answer. Default 5000. A Redis that
+   * How long (ms) a publish, a replay, a subscription or the first connection's handshake waits for
+   * Redis's answer. Default 5000. A Redis that
    * accepts connections but stops answering (frozen, stalled, a network black hole) is an outage after this:
    * the command fails with `HeraldBrokerError`, the listener hears of the outage, and once Redis answers
    * again the watched topics get the gap event.
@@ -261,6 +262,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     if (closed || !cmd.isReady || !sub.isReady) return
     if (!everReady) {
       everReady = true
+      clearTimeout(handshake)
       resolveFirst()
     }
     if (down) back()
@@ -284,6 +286,13 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   for (const client of given ? [sub] : [cmd, sub]) opened.push(client)
   if (given && !given.isOpen) opened.push(given)
   for (const client of opened) client.connect().catch(onError)
+  // A Redis that accepts the connection but never answers its handshake is an outage too (publishes made
+  // before the first connection wait for it).
+  const handshake = setTimeout(() => {
+    if (!everReady)
+      onSilence(new Error(`no answer to the connection handshake within ${commandTimeoutMs} ms`))
+  }, commandTimeoutMs)
+  handshake.unref()
 
   function onMessage(message: Buffer): void {
     const event = parseLiveMessage(message)
@@ -508,6 +517,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     async close() {
       if (closed) return
       closed = true
+      clearTimeout(handshake)
       // Closing is not an outage: nothing is logged for the connections we end, and a client we were
       // given keeps no listener of ours.
       if (given) {

@@ -133,4 +133,33 @@ describe.skipIf(!runnable)('Redis outage (own redis-server, stopped and started)
       redis.resume()
     }
   })
+
+  it('a broker started against a frozen Redis fails publishes after commandTimeoutMs and recovers when it answers', async () => {
+    const warnings: string[] = []
+    redis.pause()
+    const b = createRedisBroker({
+      url: redis.url,
+      namespace: 'faults-frozen-start',
+      commandTimeoutMs: 300,
+      logger: { warn: (_obj, msg) => warnings.push(msg), info: () => {} },
+    })
+    const r = recordingListener()
+    b.attach(r.listener)
+    try {
+      const at = Date.now()
+      await expect(b.publish({ topics: ['f'], body: bytes('data: x\n\n') })).rejects.toBeInstanceOf(
+        HeraldBrokerError,
+      )
+      expect(Date.now() - at).toBeLessThan(2000)
+      await expect(b.ready()).rejects.toBeInstanceOf(HeraldBrokerError)
+      redis.resume()
+      await r.until(() => r.outages.includes(null), 10_000)
+      const e = await b.publish({ topics: ['f'], body: bytes('data: y\n\n') })
+      expect(e.id).toMatch(/-\d+$/)
+      expect(warnings).toHaveLength(1)
+    } finally {
+      redis.resume()
+      await b.close()
+    }
+  })
 })
