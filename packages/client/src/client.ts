@@ -22,16 +22,15 @@ type Listener = (data: unknown, event: SseEvent<string, unknown>) => void
 /** An iterator's events not yet read, and how to wake its pending `next()` (an event came, or the end). */
 type IteratorQueue = SseEvent<string, unknown>[] & { wake?: () => void }
 
-// Only what every runtime has (fetch, TextDecoder, AbortController, timers); page events when they exist.
-const env = globalThis as unknown as {
-  addEventListener?: (type: string, listener: () => void) => void
-  removeEventListener?: (type: string, listener: () => void) => void
-  ononline?: unknown
-  document?: {
-    visibilityState: string
-    addEventListener(type: string, listener: () => void): void
-    removeEventListener(type: string, listener: () => void): void
-  }
+type Listen = (type: string, listener: () => void) => void
+interface EventTargetLike {
+  addEventListener?: Listen
+  removeEventListener?: Listen
+}
+// Only what every runtime has (fetch, TextDecoder, AbortController, timers); page events when they exist
+// (Deno and workers have a global addEventListener too; `online` never fires there, which is harmless).
+const env = globalThis as unknown as EventTargetLike & {
+  document?: EventTargetLike & { visibilityState: string }
 }
 const now = () => performance.now()
 /** A HeraldClientError from the code's suffix (one place spells the prefix). */
@@ -141,7 +140,8 @@ export function connect<M extends EventMap = Record<string, string>>(
   /** Ends the current wait between attempts early. */
   let wake: (() => void) | undefined
   let lastActivity = 0
-  let watchdog: ReturnType<typeof setTimeout> | undefined
+  /** The watchdog while an attempt runs, the wait between attempts otherwise (never both). */
+  let timer: ReturnType<typeof setTimeout> | undefined
   /** Set while an iterator is full: reading waits for it. */
   let room: Promise<void> | undefined
   let release: (() => void) | undefined
@@ -227,7 +227,7 @@ export function connect<M extends EventMap = Record<string, string>>(
   function checkWatchdog(): void {
     const idle = now() - lastActivity
     if (room || idle < watchdogMs) {
-      watchdog = setTimeout(checkWatchdog, room ? watchdogMs : watchdogMs - idle)
+      timer = setTimeout(checkWatchdog, room ? watchdogMs : watchdogMs - idle)
       return
     }
     interrupt(fail('STALLED', `Nothing arrived for ${watchdogMs} ms`))
@@ -278,7 +278,7 @@ export function connect<M extends EventMap = Record<string, string>>(
     controller = abort
     interruption = undefined
     lastActivity = now()
-    if (watchdogMs) watchdog = setTimeout(checkWatchdog, watchdogMs)
+    if (watchdogMs) timer = setTimeout(checkWatchdog, watchdogMs)
     try {
       const response = await fetchImpl(requestUrl(), await requestInit(abort.signal))
       const { status } = response
@@ -296,13 +296,12 @@ export function connect<M extends EventMap = Record<string, string>>(
       await read(response, abort.signal)
       return { reason: fail('ENDED', 'The server ended the stream') }
     } catch (error) {
-      if (error instanceof HeraldClientError && error.code === 'ERR_SSE_REQUEST') return { reason: error }
+      // Ours: a request that could not be built, or the reason this client aborted the attempt.
+      if (error instanceof HeraldClientError) return { reason: error }
       const message = (error as Error)?.message ?? String(error)
-      return {
-        reason: interruption ?? fail('NETWORK', `Connection failed: ${message}`, error),
-      }
+      return { reason: interruption ?? fail('NETWORK', `Connection failed: ${message}`, error) }
     } finally {
-      clearTimeout(watchdog)
+      clearTimeout(timer)
       abort.abort() // let go of a body this attempt did not finish reading
     }
   }
@@ -325,7 +324,6 @@ export function connect<M extends EventMap = Record<string, string>>(
         : reconnectDelay(failures, serverRetry ?? initialDelayMs, initialDelayMs, maxDelayMs, retryAfterMs)
       call(onReconnecting, { attempt: Math.max(failures, 1), delayMs, reason })
       if (stopped) return
-      let timer: ReturnType<typeof setTimeout> | undefined
       await new Promise<void>((resolve) => {
         wake = resolve
         timer = setTimeout(resolve, delayMs)
@@ -347,12 +345,13 @@ export function connect<M extends EventMap = Record<string, string>>(
   const onVisibility = () => {
     if (env.document?.visibilityState === 'visible' && (wake || networkChanged)) reconnectNow()
   }
-  const pageEvents = typeof env.addEventListener === 'function' && 'ononline' in env
-  if (pageEvents) {
-    env.addEventListener!('online', reconnectNow)
-    env.addEventListener!('offline', onOffline)
+  /** Starts or stops listening to the page and the signal. */
+  const listen = (method: keyof EventTargetLike) => {
+    env[method]?.('online', reconnectNow)
+    env[method]?.('offline', onOffline)
+    env.document?.[method]?.('visibilitychange', onVisibility)
+    ;(signal as EventTargetLike | undefined)?.[method]?.('abort', close)
   }
-  env.document?.addEventListener('visibilitychange', onVisibility)
 
   function finish(error?: HeraldClientError): undefined {
     if (stopped) return
@@ -360,15 +359,10 @@ export function connect<M extends EventMap = Record<string, string>>(
     fatal = error
     state = 'closed'
     controller?.abort(error)
-    clearTimeout(watchdog)
+    clearTimeout(timer)
     wake?.()
     release?.()
-    if (pageEvents) {
-      env.removeEventListener!('online', reconnectNow)
-      env.removeEventListener!('offline', onOffline)
-    }
-    env.document?.removeEventListener('visibilitychange', onVisibility)
-    signal?.removeEventListener('abort', close)
+    listen('removeEventListener')
     for (const queue of iterators) queue.wake?.()
     if (error) call(onError, error)
     settle(error)
@@ -433,7 +427,7 @@ export function connect<M extends EventMap = Record<string, string>>(
 
   if (signal?.aborted) finish()
   else {
-    signal?.addEventListener('abort', close)
+    listen('addEventListener')
     run().catch((error) => finish(fail('NETWORK', String(error), error)))
   }
   return client
