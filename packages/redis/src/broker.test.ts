@@ -1,4 +1,4 @@
-import { HeraldConfigError } from '@herald/sse-core'
+import { createHub, HeraldConfigError } from '@herald/sse-core'
 import { createClient } from '@redis/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRedisBroker, type RedisBroker } from './broker.js'
@@ -43,6 +43,8 @@ describe('createRedisBroker options', () => {
       /history.maxEvents/,
     )
     expect(() => createRedisBroker({ url: REDIS_URL, history: { maxAgeMs: -1 } })).toThrow(/history.maxAgeMs/)
+    expect(() => createRedisBroker({ url: REDIS_URL, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/)
+    expect(() => createRedisBroker({ url: REDIS_URL, usageRefreshMs: 1.5 })).toThrow(/usageRefreshMs/)
   })
 })
 
@@ -236,5 +238,46 @@ describe.skipIf(!available)('Redis broker on a real Redis', () => {
     const next = await a.publish({ topics: ['quiet'], body: bytes('data: next\n\n') })
     const replay = await a.replay(['quiet'], recent.id)
     expect(replay.kind === 'events' && replay.entries.map((e) => e.id)).toEqual([next.id])
+  })
+
+  it('usage() (hub.metrics history figures) counts the streams of topics watched or published to here', async () => {
+    const ns = uniqueNamespace()
+    namespaces.add(ns)
+    const mine = createRedisBroker({ url: REDIS_URL, namespace: ns, usageRefreshMs: 1 })
+    const hub = createHub({ broker: mine })
+    const other = broker(ns)
+    try {
+      await Promise.all([mine.ready(), other.ready()])
+      // Nothing published or watched here yet: nothing counted.
+      const empty = hub.metrics()
+      expect([empty.historyEvents, empty.historyBytes]).toEqual([0, 0])
+      await hub.publish('mine', { data: 'a' })
+      await hub.publish('mine', { data: 'b' })
+      await hub.publish(['mine', 'both'], { data: 'c' })
+      await mine.watch('theirs')
+      for (let i = 0; i < 4; i++) await other.publish({ topics: ['theirs'], body: bytes(`data: ${i}\n\n`) })
+      // Published by another process on a topic this one neither watches nor published to: not counted.
+      await other.publish({ topics: ['elsewhere'], body: bytes('data: x\n\n') })
+
+      // mine 3 + both 1 + theirs 4 (an event on two topics is stored, and counted, in both streams).
+      const deadline = Date.now() + 5000
+      while (hub.metrics().historyEvents !== 8 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10))
+      const metrics = hub.metrics()
+      expect(metrics.historyEvents).toBe(8)
+      const client = createClient({ url: REDIS_URL })
+      await client.connect()
+      try {
+        let bytesInRedis = 0
+        for (const t of ['mine', 'both', 'theirs'])
+          bytesInRedis += (await client.memoryUsage(`{${ns}}:t:${t}`)) ?? 0
+        expect(metrics.historyBytes).toBe(bytesInRedis)
+        expect(metrics.historyBytes).toBeGreaterThan(0)
+      } finally {
+        await client.close()
+      }
+    } finally {
+      await hub.close()
+    }
   })
 })

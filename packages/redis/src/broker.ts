@@ -2,7 +2,7 @@ import { HeraldClosedError, HeraldConfigError } from '@herald/sse-core'
 import { createClient, RESP_TYPES, type RedisClientType } from '@redis/client'
 import { type Keys, namespaceKeys, parseId } from './keys.js'
 import { loadScript } from './script-cache.js'
-import { PUBLISH_SCRIPT, REPLAY_SCRIPT } from './scripts.js'
+import { PUBLISH_SCRIPT, REPLAY_SCRIPT, USAGE_SCRIPT } from './scripts.js'
 import {
   type Broker,
   type BrokerEntry,
@@ -40,6 +40,19 @@ export interface RedisBrokerOptions {
   retryAfterSeconds?: number
   /** Receives one warning when an outage starts and one info line when Redis is back. Default: console. */
   logger?: RedisBrokerLogger
+  /**
+   * How long (ms) a publish, a replay, a subscription or the first connection's handshake waits for
+   * Redis's answer. Default 5000. A Redis that
+   * accepts connections but stops answering (frozen, stalled, a network black hole) is an outage after this:
+   * the command fails with `HeraldBrokerError`, the listener hears of the outage, and once Redis answers
+   * again the watched topics get the gap event.
+   */
+  commandTimeoutMs?: number
+  /**
+   * `usage()` (`hub.metrics().historyEvents`/`historyBytes`) returns figures read from Redis at most this
+   * many ms ago; a read of older figures starts a refresh in the background. Default 5000.
+   */
+  usageRefreshMs?: number
 }
 
 /** The Redis broker: pass it to `createHub({ broker })`. */
@@ -57,6 +70,9 @@ export interface RedisBroker extends Broker {
 }
 
 const SUBSCRIBED = Promise.resolve()
+
+/** How many topics published to (without local subscribers) `usage()` keeps counting. */
+const MAX_REMEMBERED = 1000
 
 const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const
 
@@ -84,8 +100,6 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
-const decoder = new TextDecoder()
-
 /** An event as read from the bus or a stream, before it becomes a `BrokerEntry`. */
 interface LiveEvent {
   epoch: string
@@ -96,11 +110,15 @@ interface LiveEvent {
   body: Uint8Array
 }
 
-/** Reads a live message: `<epoch> <seq> <ms> <n> <key bytes or -1>\n`, n topic lines, the key, the body. */
+/**
+ * Reads a live message: `<epoch> <seq> <ms> <n> <key bytes or -1>\n`, n topic lines, the key, the body.
+ * Runs once per event per process. Buffer's own decoding (the header is ASCII) costs about half what a
+ * TextDecoder does on strings this short; the body stays a view of the message (the frame copies it once).
+ */
 function parseLiveMessage(message: Buffer): LiveEvent | undefined {
   let end = message.indexOf(10)
   if (end < 0) return
-  const [epoch, seq, time, count, keyLength] = decoder.decode(message.subarray(0, end)).split(' ')
+  const [epoch, seq, time, count, keyLength] = message.toString('latin1', 0, end).split(' ')
   const n = Number(count)
   const k = Number(keyLength)
   if (!epoch || !Number.isInteger(n) || n < 1 || !Number.isInteger(k)) return
@@ -109,10 +127,10 @@ function parseLiveMessage(message: Buffer): LiveEvent | undefined {
     const start = end + 1
     end = message.indexOf(10, start)
     if (end < 0) return
-    topics.push(decoder.decode(message.subarray(start, end)))
+    topics.push(message.toString('utf8', start, end))
   }
   const keyEnd = end + 1 + Math.max(0, k)
-  const key = k < 0 ? undefined : decoder.decode(message.subarray(end + 1, keyEnd))
+  const key = k < 0 ? undefined : message.toString('utf8', end + 1, keyEnd)
   return { epoch, seq: Number(seq), time: Number(time), topics, key, body: message.subarray(keyEnd) }
 }
 
@@ -149,6 +167,8 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       : positiveInteger('history.maxAgeMs', history.maxAgeMs, 300_000)
   const retryAfter = positiveInteger('retryAfterSeconds', options.retryAfterSeconds, 5)
   const logger = options.logger ?? consoleLogger
+  const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 5000)
+  const usageRefreshMs = positiveInteger('usageRefreshMs', options.usageRefreshMs, 5000)
 
   // Commands: publishes are written as they come (node-redis pipelines whatever is issued before a reply
   // arrives), so a burst of publishes costs one round trip, not one each.
@@ -157,6 +177,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   const sub: RedisClient = cmd.duplicate({ disableOfflineQueue: false })
   const publishScript = loadScript(PUBLISH_SCRIPT)
   const replayScript = loadScript(REPLAY_SCRIPT)
+  const usageScript = loadScript(USAGE_SCRIPT)
 
   let listener: BrokerListener | undefined
   let closed = false
@@ -171,6 +192,11 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   /** The newest event delivered: the same event on several watched topics arrives once per channel. */
   let lastEpoch = ''
   let lastSeq = 0
+  /** Topics this process published to lately (oldest first, bounded): usage() counts them with the watched. */
+  const published = new Set<string>()
+  let usage = { events: 0, bytes: 0 }
+  let usageAt = Number.NEGATIVE_INFINITY
+  let usageRefreshing = false
 
   let resolveFirst!: () => void
   let rejectFirst!: (error: Error) => void
@@ -196,13 +222,53 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     listener?.outage(error)
   }
 
+  /**
+   * Redis did not answer in time. The connection is still open, so no reconnect will say when it is back:
+   * a PING queued behind the stuck commands does (it resolves once Redis answers them all again).
+   */
+  function onSilence(error: Error): void {
+    if (closed || down) return
+    onError(error)
+    cmd.sendCommand(['PING']).then(
+      () => {
+        if (down === error) back()
+      },
+      () => {}, // the connection dropped meanwhile: the reconnect (onReady) ends the outage
+    )
+  }
+
+  /** Rejects when Redis has not answered within commandTimeoutMs, and treats the silence as an outage. */
+  function answered<T>(promise: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new Error(`no answer to ${what} within ${commandTimeoutMs} ms`)
+        reject(error)
+        onSilence(error)
+      }, commandTimeoutMs)
+      promise.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
+  }
+
   function onReady(): void {
     if (closed || !cmd.isReady || !sub.isReady) return
     if (!everReady) {
       everReady = true
+      clearTimeout(handshake)
       resolveFirst()
     }
-    if (!down) return
+    if (down) back()
+  }
+
+  function back(): void {
     down = null
     logger.info({ namespace }, 'Redis is back; topics resubscribed')
     listener?.outage(null)
@@ -220,6 +286,13 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   for (const client of given ? [sub] : [cmd, sub]) opened.push(client)
   if (given && !given.isOpen) opened.push(given)
   for (const client of opened) client.connect().catch(onError)
+  // A Redis that accepts the connection but never answers its handshake is an outage too (publishes made
+  // before the first connection wait for it).
+  const handshake = setTimeout(() => {
+    if (!everReady)
+      onSilence(new Error(`no answer to the connection handshake within ${commandTimeoutMs} ms`))
+  }, commandTimeoutMs)
+  handshake.unref()
 
   function onMessage(message: Buffer): void {
     const event = parseLiveMessage(message)
@@ -256,16 +329,15 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       toWatch.clear()
       const topics = [...toWatch]
       toWatch.clear()
-      sub
-        .SUBSCRIBE(channels, onMessage, true)
-        .catch(onError)
-        .finally(() => {
-          for (const t of topics) if (acks.get(t) === current?.promise) acks.delete(t)
-          if (current) {
-            unsettled.delete(current.resolve)
-            current.resolve()
-          }
-        })
+      // A SUBSCRIBE that gets no answer is an outage (the hub holds these topics' new subscribers until it settles).
+      const subscribed = sub.SUBSCRIBE(channels, onMessage, true)
+      ;(down ? subscribed : answered(subscribed, 'SUBSCRIBE')).catch(onError).finally(() => {
+        for (const t of topics) if (acks.get(t) === current?.promise) acks.delete(t)
+        if (current) {
+          unsettled.delete(current.resolve)
+          current.resolve()
+        }
+      })
     } else current?.resolve()
   }
 
@@ -276,8 +348,46 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     queueMicrotask(flushWatches)
   }
 
-  async function run(script: ReturnType<typeof loadScript>, args: (string | Buffer)[], keyCount: number) {
-    return script.run(cmd, keyCount, args, BUFFERS)
+  function run(
+    script: ReturnType<typeof loadScript>,
+    args: (string | Buffer)[],
+    keyCount: number,
+    what: string,
+  ) {
+    return answered(script.run(cmd, keyCount, args, BUFFERS), what)
+  }
+
+  function remember(topics: readonly string[]): void {
+    for (const t of topics) {
+      if (published.has(t)) continue
+      published.add(t)
+      if (published.size > MAX_REMEMBERED) published.delete(published.values().next().value as string)
+    }
+  }
+
+  /** Reads XLEN and MEMORY USAGE of the known topics' streams in one script; keeps the last figures on failure. */
+  function refreshUsage(): void {
+    usageRefreshing = true
+    usageAt = Date.now()
+    const topics = [...new Set([...watched, ...published])]
+    if (topics.length === 0) {
+      usage = { events: 0, bytes: 0 }
+      usageRefreshing = false
+      return
+    }
+    run(usageScript, topics.map(keys.stream), topics.length, 'the usage read')
+      .then((reply) => {
+        const [events, bytes, lengths] = reply as [number, number, number[]]
+        usage = { events, bytes }
+        // A topic published to once, whose history has expired, is forgotten.
+        topics.forEach((t, i) => {
+          if (lengths[i] === 0) published.delete(t)
+        })
+      })
+      .catch(() => {}) // an outage: it is reported by the listener, and the figures stay as they were
+      .finally(() => {
+        usageRefreshing = false
+      })
   }
 
   function send(event: BrokerPublish): Promise<BrokerEntry> {
@@ -287,7 +397,8 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     const { key } = event
     args.push(randomEpoch(), String(maxEvents), String(maxAgeMs), asBuffer(event.body), keys.live)
     args.push(key ?? '', key === undefined ? '0' : '1', ...topics)
-    return run(publishScript, args, 2 + topics.length).then(
+    remember(topics)
+    return run(publishScript, args, 2 + topics.length, 'a publish').then(
       (reply) => {
         const [epoch, seq, time] = reply as [Buffer, number, number]
         const id = `${epoch.toString()}-${seq}`
@@ -299,6 +410,22 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
         throw unavailable(error)
       },
     )
+  }
+
+  /**
+   * Ends a connection we opened. close() waits for every pending reply: during an outage (commands queued
+   * for a connection that is not there) or with a frozen Redis that is forever, so those are cut off.
+   */
+  async function end(client: RedisClient): Promise<void> {
+    if (!client.isOpen) return
+    if (!client.isReady) return client.destroy()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, commandTimeoutMs)
+    })
+    await Promise.race([client.close().catch(() => {}), waited])
+    clearTimeout(timer)
+    if (client.isOpen) client.destroy()
   }
 
   const broker: RedisBroker = {
@@ -360,7 +487,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       args.push(parsed.epoch, String(parsed.seq), String(maxAgeMs))
       let reply: unknown[]
       try {
-        reply = (await run(replayScript, args, 2 + topics.length)) as unknown[]
+        reply = (await run(replayScript, args, 2 + topics.length, 'a replay')) as unknown[]
       } catch {
         return { kind: 'reset', reason: 'outage' }
       }
@@ -373,6 +500,13 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
       return { kind: 'events', entries: mergeEntries(epoch, topics, reply.slice(2) as RawEntry[][]) }
     },
 
+    usage() {
+      if (!usageRefreshing && !closed && !down && cmd.isReady && Date.now() - usageAt >= usageRefreshMs) {
+        refreshUsage()
+      }
+      return { ...usage }
+    },
+
     compare(a, b) {
       const x = parseId(a)
       const y = parseId(b)
@@ -383,6 +517,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
     async close() {
       if (closed) return
       closed = true
+      clearTimeout(handshake)
       // Closing is not an outage: nothing is logged for the connections we end, and a client we were
       // given keeps no listener of ours.
       if (given) {
@@ -391,7 +526,7 @@ export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
         given.off('end', onEnd)
       }
       const ours = given ? [sub] : [cmd, sub]
-      await Promise.all(ours.map((c) => (c.isOpen ? c.close().catch(() => {}) : undefined)))
+      await Promise.all(ours.map(end))
     },
   }
   return broker

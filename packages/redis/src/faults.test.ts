@@ -99,4 +99,67 @@ describe.skipIf(!runnable)('Redis outage (own redis-server, stopped and started)
       await b.close()
     }
   })
+
+  it('close() returns promptly during an outage and with a frozen Redis (pending commands are cut off)', async () => {
+    const quiet = { warn: () => {}, info: () => {} }
+    // Redis runs (the previous test started it again).
+    const down = createRedisBroker({ url: redis.url, namespace: 'faults-close', logger: quiet })
+    down.attach(recordingListener().listener)
+    await down.ready()
+    await redis.stop()
+    down.watch('queued') // a SUBSCRIBE waiting for a connection that is not there
+    await new Promise((res) => setTimeout(res, 100))
+    let at = Date.now()
+    await down.close()
+    expect(Date.now() - at).toBeLessThan(1000)
+
+    await redis.start()
+    const frozen = createRedisBroker({
+      url: redis.url,
+      namespace: 'faults-close',
+      logger: quiet,
+      commandTimeoutMs: 300,
+    })
+    frozen.attach(recordingListener().listener)
+    await frozen.ready()
+    redis.pause()
+    try {
+      const stuck = frozen.publish({ topics: ['f'], body: bytes('data: x\n\n') }).catch((e: unknown) => e)
+      at = Date.now()
+      await frozen.close()
+      expect(Date.now() - at).toBeLessThan(2000)
+      expect(await stuck).toBeInstanceOf(Error)
+    } finally {
+      redis.resume()
+    }
+  })
+
+  it('a broker started against a frozen Redis fails publishes after commandTimeoutMs and recovers when it answers', async () => {
+    const warnings: string[] = []
+    redis.pause()
+    const b = createRedisBroker({
+      url: redis.url,
+      namespace: 'faults-frozen-start',
+      commandTimeoutMs: 300,
+      logger: { warn: (_obj, msg) => warnings.push(msg), info: () => {} },
+    })
+    const r = recordingListener()
+    b.attach(r.listener)
+    try {
+      const at = Date.now()
+      await expect(b.publish({ topics: ['f'], body: bytes('data: x\n\n') })).rejects.toBeInstanceOf(
+        HeraldBrokerError,
+      )
+      expect(Date.now() - at).toBeLessThan(2000)
+      await expect(b.ready()).rejects.toBeInstanceOf(HeraldBrokerError)
+      redis.resume()
+      await r.until(() => r.outages.includes(null), 10_000)
+      const e = await b.publish({ topics: ['f'], body: bytes('data: y\n\n') })
+      expect(e.id).toMatch(/-\d+$/)
+      expect(warnings).toHaveLength(1)
+    } finally {
+      redis.resume()
+      await b.close()
+    }
+  })
 })

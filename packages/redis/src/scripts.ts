@@ -123,3 +123,18 @@ for i = 3, #KEYS do
 end
 return out
 `
+
+/**
+ * KEYS: topic streams. Returns { entries in all, bytes in all (MEMORY USAGE, sampled), entries of each }.
+ * One round trip and O(1) per stream (MEMORY USAGE samples a few nodes of a stream, it does not walk it).
+ */
+export const USAGE_SCRIPT = `
+local events, bytes, lengths = 0, 0, {}
+for i = 1, #KEYS do
+  local n = redis.call('XLEN', KEYS[i])
+  lengths[i] = n
+  events = events + n
+  if n > 0 then bytes = bytes + (redis.call('MEMORY', 'USAGE', KEYS[i]) or 0) end
+end
+return { events, bytes, lengths }
+`

@@ -20,11 +20,17 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
 
-async function hubOn(redis: OwnRedis, warnings: string[], options: HubOptions = {}) {
+async function hubOn(
+  redis: OwnRedis,
+  warnings: string[],
+  options: HubOptions = {},
+  commandTimeoutMs?: number,
+) {
   const broker = createRedisBroker({
     url: redis.url,
     namespace: 'outage',
     logger: { warn: (_o, msg) => warnings.push(msg), info: () => {} },
+    commandTimeoutMs,
   })
   const hub = createHub({ broker, heartbeatMs: 100, ...options })
   cleanup.push(() => hub.close())
@@ -99,5 +105,46 @@ describe.skipIf(!runnable)('a hub on Redis through an outage', () => {
     await new Promise((r) => setTimeout(r, 300)) // the broker sees the connection drop
     await hub.publish('f', { data: 'local only' })
     await until(() => live.text().includes('data: local only\n\n'), 'the local event')
+  })
+
+  it('a frozen Redis (SIGSTOP) is an outage after commandTimeoutMs: 503, local streams alive, gap once it answers', async () => {
+    const redis = await OwnRedis.start()
+    cleanup.push(async () => {
+      redis.resume() // a stopped process still dies of SIGKILL, but let it go cleanly
+      await redis.stop()
+    })
+    const warnings: string[] = []
+    const { hub, broker } = await hubOn(redis, warnings, {}, 300)
+    const url = await serve(hub)
+    const live = await stream(`${url}/?topic=f`)
+    await broker.watch('f')
+    const first = await hub.publish('f', { data: 'before the freeze' })
+    await until(() => live.text().includes(`id: ${first}\n`), 'the first event')
+
+    redis.pause()
+    const started = Date.now()
+    // The first publish waits for the timeout, then fails like a publish during an outage.
+    const stuck = await publishFromBody(hub, { topic: 'f', data: 'stuck' })
+    expect(stuck.status).toBe(503)
+    expect(stuck.headers?.['retry-after']).toBe('5')
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(warnings).toHaveLength(1)
+    // Now the broker knows: the next ones fail at once, and nothing more is logged.
+    const at = Date.now()
+    await expect(hub.publish('f', { data: 'refused' })).rejects.toBeInstanceOf(HeraldBrokerError)
+    expect(Date.now() - at).toBeLessThan(100)
+    // Local streams go on (heartbeats), and a resuming client gets a reset instead of hanging.
+    const length = live.text().length
+    await until(() => live.text().length > length + 4, 'heartbeats while Redis is frozen')
+    const resuming = await stream(`${url}/?topic=f`, first)
+    await until(() => resuming.text().includes('event: reset'), 'the reset for a resume while frozen')
+    expect(warnings).toHaveLength(1)
+
+    redis.resume()
+    await until(() => live.text().includes('event: gap'), 'the gap event once Redis answers again')
+    const after = await hub.publish('f', { data: 'after the freeze' })
+    await until(() => live.text().includes(`id: ${after}\ndata: after the freeze\n\n`), 'fan-out again')
+    expect(live.text()).not.toContain('refused')
+    expect(warnings).toHaveLength(1)
   })
 })

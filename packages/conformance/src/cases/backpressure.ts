@@ -227,7 +227,8 @@ async function slowConsumer(ctx: CaseContext, policy: SlowConsumerPolicy): Promi
           `(budget ${BUDGET / 1024} KiB) the policy never acted`,
       )
     }
-    hub.publish(topic, { data: `${sent} ${payload}` })
+    // Awaited: the reading client's events are checked in order, and a rejection fails the check.
+    await hub.publish(topic, { data: `${sent} ${payload}` })
     sent++
     // Keep the reading client current, so only the stalled one can fall behind.
     // (Its in-flight bytes stay well under the budget: over HTTP/2 a 64 KiB window is all it has.)
@@ -244,7 +245,7 @@ async function slowConsumer(ctx: CaseContext, policy: SlowConsumerPolicy): Promi
     }
   }
   const final = `final ${policy}`
-  hub.publish(topic, { data: final })
+  await hub.publish(topic, { data: final })
   sent++
   await good
     .waitFor('the reading client to get everything', () => good.events.length >= sent, 10_000)

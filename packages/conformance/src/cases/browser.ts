@@ -252,12 +252,13 @@ export const browserResume: ConformanceCase = {
       5000,
     )
     const expected: string[] = []
-    const send = (n: number) => {
+    // Awaited: the order of the page's log is checked, and a broker outage fails the check with its error.
+    const send = async (n: number) => {
       const data = `browser ${n}`
-      hub.publish(PAGE_TOPIC, { data })
+      await hub.publish(PAGE_TOPIC, { data })
       expected.push(data)
     }
-    for (let n = 1; n <= 3; n++) send(n)
+    for (let n = 1; n <= 3; n++) await send(n)
     await poll('3 events before the restart', (log) => log.messages.length >= 3, 5000)
 
     await server.close()
@@ -266,7 +267,7 @@ export const browserResume: ConformanceCase = {
         'the app closed the hub it was given, so history cannot survive a restart; close only the server',
       )
     }
-    for (let n = 4; n <= 6; n++) send(n) // missed while the server is down: only history has them
+    for (let n = 4; n <= 6; n++) await send(n) // missed while the server is down: only history has them
     await sleep(100)
     await ctx.server(undefined, { port: server.port, hub: keepOpen(hub, subscriptions) })
     await poll(
@@ -274,7 +275,7 @@ export const browserResume: ConformanceCase = {
       (log) => log.messages.length >= 6,
       15_000,
     )
-    for (let n = 7; n <= 8; n++) send(n)
+    for (let n = 7; n <= 8; n++) await send(n)
     const log = await poll('live events after the restart', (l) => l.messages.length >= 8, 5000)
     await sleep(200) // a duplicate would show up now
     const final = (await readLog(page))!

@@ -31,7 +31,7 @@ export const disconnectRelease: ConformanceCase = {
         () => hub.subscriberCount(topics[0]) === 1,
         5000,
       )
-      for (let i = 0; i < variant.events; i++) hub.publish(topics, { data: `before ${i}` })
+      for (let i = 0; i < variant.events; i++) await hub.publish(topics, { data: `before ${i}` })
       await stream.waitForEvents(variant.events, 5000)
       const closedAt = performance.now()
       stream.close()
@@ -50,7 +50,7 @@ export const disconnectRelease: ConformanceCase = {
     // Nothing is written for departed clients: no events, no heartbeats (their timers are gone).
     const before = hub.metrics()
     for (const variant of variants)
-      hub.publish(ctx.topic('disconnect-after'), { data: `after ${variant.label}` })
+      await hub.publish(ctx.topic('disconnect-after'), { data: `after ${variant.label}` })
     await sleep(350)
     const after = hub.metrics()
     const problems: string[] = []

@@ -47,6 +47,16 @@ export class OwnRedis {
     }
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  /** Thaws a paused server (SIGCONT): it answers what it was sent meanwhile. */
+  resume(): void {
+    this.child?.kill('SIGCONT')
+  }
+
   /** Stops the server at once (SIGKILL: no goodbye to clients, like a crash). */
   async stop(): Promise<void> {
     const child = this.child
