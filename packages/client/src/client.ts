@@ -377,30 +377,31 @@ export function connect<M extends EventMap = Record<string, string>>(
     /** The error that stopped the client is thrown once, then the iterator is done. */
     let thrown = false
     if (!stopped) iterators.add(queue)
-    const done = () => Promise.resolve({ value: undefined, done: true } as IteratorResult<ClientEvent<M>>)
-    const leave = () => {
+    const done = { value: undefined, done: true } as IteratorResult<ClientEvent<M>>
+    const leave = async () => {
       iterators.delete(queue)
       queue.length = 0
       close()
-      return done()
+      return done
     }
-    const next = (): Promise<IteratorResult<ClientEvent<M>>> => {
+    const next = async (): Promise<IteratorResult<ClientEvent<M>>> => {
       const event = queue.shift()
       if (event) {
         resumeIfRoom()
-        return Promise.resolve({ value: event as ClientEvent<M>, done: false })
+        return { value: event as ClientEvent<M>, done: false }
       }
       if (stopped) {
         const error = thrown ? undefined : fatal
         thrown = true
-        return error ? Promise.reject(error) : done()
+        if (error) throw error
+        return done
       }
-      return new Promise((resolve) => {
-        queue.wake = () => {
-          queue.wake = undefined
-          resolve(next())
-        }
+      // Woken by the next event or by the end (possibly more than once: resolving again does nothing).
+      await new Promise<void>((resolve) => {
+        queue.wake = resolve
       })
+      queue.wake = undefined
+      return next()
     }
     return { next, return: leave, throw: leave }
   }
