@@ -60,23 +60,33 @@ function headerValue(id: string): string {
   return out
 }
 
-/** At most BODY_LIMIT characters of a response the client will not stream, then lets it go. */
+/**
+ * Reads a body as text: calls `each('')` first, then `each(piece)` after every piece, until it returns
+ * true or the body ends; then lets the body go.
+ */
+async function readText(response: Response, each: (text: string) => unknown): Promise<void> {
+  const reader = response.body?.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  try {
+    while (reader && !(await each(text))) {
+      const { done, value } = await reader.read()
+      if (done) return
+      text = decoder.decode(value, { stream: true })
+    }
+  } finally {
+    reader?.cancel().catch(() => {})
+  }
+}
+
+/** At most BODY_LIMIT characters of a response the client will not stream. */
 async function readBody(response: Response): Promise<string> {
   let text = ''
-  const reader = response.body?.getReader()
-  if (!reader) return text
-  const decoder = new TextDecoder()
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      text += decoder.decode(value, { stream: true })
-      if (text.length >= BODY_LIMIT) break
-    }
-  } catch {
-    // What arrived is enough to describe the refusal.
-  }
-  reader.cancel().catch(() => {})
+  // On a read error, what arrived is enough to describe the refusal.
+  await readText(response, (piece) => {
+    text += piece
+    return text.length >= BODY_LIMIT
+  }).catch(() => {})
   return text.slice(0, BODY_LIMIT)
 }
 
@@ -257,19 +267,16 @@ export function connect<M extends EventMap = Record<string, string>>(
   }
 
   async function read(response: Response, abort: AbortSignal): Promise<void> {
-    const reader = response.body?.getReader()
-    const decoder = new TextDecoder()
     parser.reset()
     state = 'open'
     call(onOpen, response)
-    while (reader && !stopped) {
-      await room
-      if (abort.aborted) throw abort.reason
-      const { done, value } = await reader.read()
-      if (done) return
+    await readText(response, async (text) => {
       lastActivity = now()
-      parser.feed(decoder.decode(value, { stream: true }))
-    }
+      parser.feed(text)
+      await room // an iterator is full: read on when it has room
+      if (abort.aborted) throw abort.reason
+      return stopped
+    })
   }
 
   /** One request; returns why it ended (or stops the client) and the Retry-After it carried. */
