@@ -1,5 +1,5 @@
 import { parseRetryAfter, reconnectDelay } from './backoff.js'
-import { HeraldClientError, HeraldHttpError } from './errors.js'
+import { HeraldClientError, type HeraldClientErrorCode, HeraldHttpError } from './errors.js'
 import { checkOptions } from './options.js'
 import { type Block, createParser } from './parser.js'
 import { RecentIds } from './recent-ids.js'
@@ -19,24 +19,27 @@ const HIGH_WATER = 1000
 const BODY_LIMIT = 65_536
 
 type Listener = (data: unknown, event: SseEvent<string, unknown>) => void
-interface IteratorSink {
-  queue: SseEvent<string, unknown>[]
-  push(event: SseEvent<string, unknown>): void
-  end(error: HeraldClientError | undefined): void
-}
+/** An iterator's events not yet read, and how to wake its pending `next()` (an event came, or the end). */
+type IteratorQueue = SseEvent<string, unknown>[] & { wake?: () => void }
 
-// Only what every runtime has (fetch, TextDecoder, AbortController, timers); page events when they exist.
-const env = globalThis as unknown as {
-  addEventListener?: (type: string, listener: () => void) => void
-  removeEventListener?: (type: string, listener: () => void) => void
-  ononline?: unknown
-  document?: {
-    visibilityState: string
-    addEventListener(type: string, listener: () => void): void
-    removeEventListener(type: string, listener: () => void): void
-  }
+type Listen = (type: string, listener: () => void) => void
+interface EventTargetLike {
+  addEventListener?: Listen
+  removeEventListener?: Listen
+}
+// Only what every runtime has (fetch, TextDecoder, AbortController, timers); page events when they exist
+// (Deno and workers have a global addEventListener too; `online` never fires there, which is harmless).
+const env = globalThis as unknown as EventTargetLike & {
+  document?: EventTargetLike & { visibilityState: string }
 }
 const now = () => performance.now()
+/** A HeraldClientError from the code's suffix (one place spells the prefix). */
+const fail = (code: string, message: string, cause?: unknown) =>
+  new HeraldClientError(
+    `ERR_SSE_${code}` as HeraldClientErrorCode,
+    message,
+    cause === undefined ? undefined : { cause },
+  )
 
 /** A throwing listener must not break the stream: rethrow it on its own, as an uncaught error. */
 function call<A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A): void {
@@ -57,23 +60,33 @@ function headerValue(id: string): string {
   return out
 }
 
-/** At most BODY_LIMIT characters of a response the client will not stream, then lets it go. */
+/**
+ * Reads a body as text: calls `each('')` first, then `each(piece)` after every piece, until it returns
+ * true or the body ends; then lets the body go.
+ */
+async function readText(response: Response, each: (text: string) => unknown): Promise<void> {
+  const reader = response.body?.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  try {
+    while (reader && !(await each(text))) {
+      const { done, value } = await reader.read()
+      if (done) return
+      text = decoder.decode(value, { stream: true })
+    }
+  } finally {
+    reader?.cancel().catch(() => {})
+  }
+}
+
+/** At most BODY_LIMIT characters of a response the client will not stream. */
 async function readBody(response: Response): Promise<string> {
   let text = ''
-  const reader = response.body?.getReader()
-  if (!reader) return text
-  const decoder = new TextDecoder()
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      text += decoder.decode(value, { stream: true })
-      if (text.length >= BODY_LIMIT) break
-    }
-  } catch {
-    // What arrived is enough to describe the refusal.
-  }
-  reader.cancel().catch(() => {})
+  // On a read error, what arrived is enough to describe the refusal.
+  await readText(response, (piece) => {
+    text += piece
+    return text.length >= BODY_LIMIT
+  }).catch(() => {})
   return text.slice(0, BODY_LIMIT)
 }
 
@@ -121,7 +134,7 @@ export function connect<M extends EventMap = Record<string, string>>(
   const idParam = lastEventIdQuery === true ? 'lastEventId' : lastEventIdQuery
   const recent = new RecentIds(rememberIds)
   const listeners = new Map<string, Set<Listener>>()
-  const iterators = new Set<IteratorSink>()
+  const iterators = new Set<IteratorQueue>()
   let state: ConnectionState = 'connecting'
   let lastId = options.lastEventId ?? ''
   if (lastId) recent.add(lastId)
@@ -137,9 +150,11 @@ export function connect<M extends EventMap = Record<string, string>>(
   /** Ends the current wait between attempts early. */
   let wake: (() => void) | undefined
   let lastActivity = 0
-  let watchdog: ReturnType<typeof setTimeout> | undefined
+  /** The watchdog while an attempt runs, the wait between attempts otherwise (never both). */
+  let timer: ReturnType<typeof setTimeout> | undefined
   /** Set while an iterator is full: reading waits for it. */
-  let room: { promise: Promise<void>; release: () => void } | undefined
+  let room: Promise<void> | undefined
+  let release: (() => void) | undefined
   let networkChanged = false
   let settle!: (error?: HeraldClientError) => void
   const closed = new Promise<void>((resolve, reject) => {
@@ -158,13 +173,7 @@ export function connect<M extends EventMap = Record<string, string>>(
         serverRetry = ms
         call(onRetryHint, ms)
       },
-      tooLarge: () =>
-        finish(
-          new HeraldClientError(
-            'ERR_SSE_EVENT_TOO_LARGE',
-            `An event or line passed ${maxEventLength} characters`,
-          ),
-        ),
+      tooLarge: () => finish(fail('EVENT_TOO_LARGE', `An event or line passed ${maxEventLength} characters`)),
     },
     maxEventLength,
   )
@@ -188,15 +197,7 @@ export function connect<M extends EventMap = Record<string, string>>(
       try {
         data = convert === 'json' ? JSON.parse(text) : convert(text)
       } catch (cause) {
-        finish(
-          new HeraldClientError(
-            'ERR_SSE_PARSE',
-            `Cannot parse the data of "${type}"${id ? ` (id ${id})` : ''}`,
-            {
-              cause,
-            },
-          ),
-        )
+        finish(fail('PARSE', `Cannot parse the data of "${type}"${id ? ` (id ${id})` : ''}`, cause))
         return
       }
     }
@@ -210,22 +211,20 @@ export function connect<M extends EventMap = Record<string, string>>(
       call(onGap, e as SseEvent, /^\d+$/.test(text) ? Number(text) : undefined)
     }
     for (const listener of listeners.get(type) ?? []) call(listener, data, e)
-    for (const it of iterators) it.push(e)
-  }
-
-  function pause(): void {
-    if (room) return
-    let release!: () => void
-    const promise = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    room = { promise, release }
+    for (const queue of iterators) {
+      queue.push(e)
+      if (queue.length >= HIGH_WATER)
+        room ??= new Promise((resolve) => {
+          release = resolve
+        })
+      queue.wake?.()
+    }
   }
 
   function resumeIfRoom(): void {
-    for (const it of iterators) if (it.queue.length >= HIGH_WATER) return
+    for (const queue of iterators) if (queue.length >= HIGH_WATER) return
     if (!room) return
-    room.release()
+    release!()
     room = undefined
     lastActivity = now() // time spent waiting for our own reader is not silence from the server
   }
@@ -238,10 +237,10 @@ export function connect<M extends EventMap = Record<string, string>>(
   function checkWatchdog(): void {
     const idle = now() - lastActivity
     if (room || idle < watchdogMs) {
-      watchdog = setTimeout(checkWatchdog, room ? watchdogMs : watchdogMs - idle)
+      timer = setTimeout(checkWatchdog, room ? watchdogMs : watchdogMs - idle)
       return
     }
-    interrupt(new HeraldClientError('ERR_SSE_STALLED', `Nothing arrived for ${watchdogMs} ms`))
+    interrupt(fail('STALLED', `Nothing arrived for ${watchdogMs} ms`))
   }
 
   function requestUrl(): URL {
@@ -263,30 +262,21 @@ export function connect<M extends EventMap = Record<string, string>>(
         signal: abort,
       }
     } catch (cause) {
-      throw new HeraldClientError(
-        'ERR_SSE_REQUEST',
-        `Cannot build the request: ${(cause as Error)?.message}`,
-        {
-          cause,
-        },
-      )
+      throw fail('REQUEST', `Cannot build the request: ${(cause as Error)?.message}`, cause)
     }
   }
 
   async function read(response: Response, abort: AbortSignal): Promise<void> {
-    const reader = response.body?.getReader()
-    const decoder = new TextDecoder()
     parser.reset()
     state = 'open'
     call(onOpen, response)
-    while (reader && !stopped) {
-      if (room) await room.promise
-      if (abort.aborted) throw abort.reason
-      const { done, value } = await reader.read()
-      if (done) return
+    await readText(response, async (text) => {
       lastActivity = now()
-      parser.feed(decoder.decode(value, { stream: true }))
-    }
+      parser.feed(text)
+      await room // an iterator is full: read on when it has room
+      if (abort.aborted) throw abort.reason
+      return stopped
+    })
   }
 
   /** One request; returns why it ended (or stops the client) and the Retry-After it carried. */
@@ -295,7 +285,7 @@ export function connect<M extends EventMap = Record<string, string>>(
     controller = abort
     interruption = undefined
     lastActivity = now()
-    if (watchdogMs) watchdog = setTimeout(checkWatchdog, watchdogMs)
+    if (watchdogMs) timer = setTimeout(checkWatchdog, watchdogMs)
     try {
       const response = await fetchImpl(requestUrl(), await requestInit(abort.signal))
       const { status } = response
@@ -311,17 +301,14 @@ export function connect<M extends EventMap = Record<string, string>>(
         return finish(new HeraldHttpError('ERR_SSE_CONTENT_TYPE', response, await readBody(response)))
       }
       await read(response, abort.signal)
-      return { reason: new HeraldClientError('ERR_SSE_ENDED', 'The server ended the stream') }
+      return { reason: fail('ENDED', 'The server ended the stream') }
     } catch (error) {
-      if (error instanceof HeraldClientError && error.code === 'ERR_SSE_REQUEST') return { reason: error }
+      // Ours: a request that could not be built, or the reason this client aborted the attempt.
+      if (error instanceof HeraldClientError) return { reason: error }
       const message = (error as Error)?.message ?? String(error)
-      return {
-        reason:
-          interruption ??
-          new HeraldClientError('ERR_SSE_NETWORK', `Connection failed: ${message}`, { cause: error }),
-      }
+      return { reason: interruption ?? fail('NETWORK', `Connection failed: ${message}`, error) }
     } finally {
-      clearTimeout(watchdog)
+      clearTimeout(timer)
       abort.abort() // let go of a body this attempt did not finish reading
     }
   }
@@ -335,11 +322,7 @@ export function connect<M extends EventMap = Record<string, string>>(
       const immediate = reason.code === 'ERR_SSE_NETWORK_CHANGED'
       if (!immediate && ++failures >= maxAttempts) {
         finish(
-          new HeraldClientError(
-            'ERR_SSE_GAVE_UP',
-            `Gave up after ${maxAttempts} failed attempts in a row: ${reason.message}`,
-            { cause: reason },
-          ),
+          fail('GAVE_UP', `Gave up after ${maxAttempts} failed attempts in a row: ${reason.message}`, reason),
         )
         return
       }
@@ -349,13 +332,11 @@ export function connect<M extends EventMap = Record<string, string>>(
       call(onReconnecting, { attempt: Math.max(failures, 1), delayMs, reason })
       if (stopped) return
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => wake?.(), delayMs)
-        wake = () => {
-          clearTimeout(timer)
-          wake = undefined
-          resolve()
-        }
+        wake = resolve
+        timer = setTimeout(resolve, delayMs)
       })
+      clearTimeout(timer)
+      wake = undefined
     }
   }
 
@@ -363,8 +344,7 @@ export function connect<M extends EventMap = Record<string, string>>(
     networkChanged = false
     if (stopped) return
     if (wake) wake()
-    else
-      interrupt(new HeraldClientError('ERR_SSE_NETWORK_CHANGED', 'The network changed: reconnecting at once'))
+    else interrupt(fail('NETWORK_CHANGED', 'The network changed: reconnecting at once'))
   }
   const onOffline = () => {
     networkChanged = true
@@ -372,12 +352,13 @@ export function connect<M extends EventMap = Record<string, string>>(
   const onVisibility = () => {
     if (env.document?.visibilityState === 'visible' && (wake || networkChanged)) reconnectNow()
   }
-  const pageEvents = typeof env.addEventListener === 'function' && 'ononline' in env
-  if (pageEvents) {
-    env.addEventListener!('online', reconnectNow)
-    env.addEventListener!('offline', onOffline)
+  /** Starts or stops listening to the page and the signal. */
+  const listen = (method: keyof EventTargetLike) => {
+    env[method]?.('online', reconnectNow)
+    env[method]?.('offline', onOffline)
+    env.document?.[method]?.('visibilitychange', onVisibility)
+    ;(signal as EventTargetLike | undefined)?.[method]?.('abort', close)
   }
-  env.document?.addEventListener('visibilitychange', onVisibility)
 
   function finish(error?: HeraldClientError): undefined {
     if (stopped) return
@@ -385,16 +366,11 @@ export function connect<M extends EventMap = Record<string, string>>(
     fatal = error
     state = 'closed'
     controller?.abort(error)
-    clearTimeout(watchdog)
+    clearTimeout(timer)
     wake?.()
-    room?.release()
-    if (pageEvents) {
-      env.removeEventListener!('online', reconnectNow)
-      env.removeEventListener!('offline', onOffline)
-    }
-    env.document?.removeEventListener('visibilitychange', onVisibility)
-    signal?.removeEventListener('abort', close)
-    for (const it of iterators) it.end(error)
+    release?.()
+    listen('removeEventListener')
+    for (const queue of iterators) queue.wake?.()
     if (error) call(onError, error)
     settle(error)
   }
@@ -404,56 +380,37 @@ export function connect<M extends EventMap = Record<string, string>>(
   }
 
   function iterate(): AsyncIterator<ClientEvent<M>> {
-    let waiting: { resolve(r: IteratorResult<ClientEvent<M>>): void; reject(e: unknown): void } | undefined
-    let ended = stopped
-    let failure = fatal
-    const sink: IteratorSink = {
-      queue: [],
-      push(event) {
-        if (waiting) {
-          waiting.resolve({ value: event as ClientEvent<M>, done: false })
-          waiting = undefined
-          return
-        }
-        sink.queue.push(event)
-        if (sink.queue.length >= HIGH_WATER) pause()
-      },
-      end(error) {
-        ended = true
-        failure = error
-        if (!waiting) return
-        if (error) waiting.reject(error)
-        else waiting.resolve({ value: undefined, done: true })
-        failure = undefined
-        waiting = undefined
-      },
-    }
-    if (!ended) iterators.add(sink)
-    const leave = () => {
-      iterators.delete(sink)
-      sink.queue.length = 0
+    const queue: IteratorQueue = []
+    /** The error that stopped the client is thrown once, then the iterator is done. */
+    let thrown = false
+    if (!stopped) iterators.add(queue)
+    const done = { value: undefined, done: true } as IteratorResult<ClientEvent<M>>
+    const leave = async () => {
+      iterators.delete(queue)
+      queue.length = 0
       close()
-      return Promise.resolve({ value: undefined, done: true } as IteratorResult<ClientEvent<M>>)
+      return done
     }
-    return {
-      next() {
-        const event = sink.queue.shift()
-        if (event) {
-          resumeIfRoom()
-          return Promise.resolve({ value: event as ClientEvent<M>, done: false })
-        }
-        if (ended) {
-          const error = failure
-          failure = undefined
-          return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true })
-        }
-        return new Promise((resolve, reject) => {
-          waiting = { resolve, reject }
-        })
-      },
-      return: leave,
-      throw: leave,
+    const next = async (): Promise<IteratorResult<ClientEvent<M>>> => {
+      const event = queue.shift()
+      if (event) {
+        resumeIfRoom()
+        return { value: event as ClientEvent<M>, done: false }
+      }
+      if (stopped) {
+        const error = thrown ? undefined : fatal
+        thrown = true
+        if (error) throw error
+        return done
+      }
+      // Woken by the next event or by the end (possibly more than once: resolving again does nothing).
+      await new Promise<void>((resolve) => {
+        queue.wake = resolve
+      })
+      queue.wake = undefined
+      return next()
     }
+    return { next, return: leave, throw: leave }
   }
 
   const client: SseClient<M> = {
@@ -478,8 +435,8 @@ export function connect<M extends EventMap = Record<string, string>>(
 
   if (signal?.aborted) finish()
   else {
-    signal?.addEventListener('abort', close)
-    run().catch((error) => finish(new HeraldClientError('ERR_SSE_NETWORK', String(error), { cause: error })))
+    listen('addEventListener')
+    run().catch((error) => finish(fail('NETWORK', String(error), error)))
   }
   return client
 }

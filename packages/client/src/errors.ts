@@ -25,7 +25,8 @@ export type HeraldClientErrorCode =
 
 /** Every error this package throws or reports. `code` says which rule or failure it is. */
 export class HeraldClientError extends Error {
-  readonly code: HeraldClientErrorCode
+  // `declare`: assigned in the constructor, so no separate field definition is emitted (smaller bundle).
+  declare readonly code: HeraldClientErrorCode
   constructor(code: HeraldClientErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'HeraldClientError'
@@ -35,7 +36,7 @@ export class HeraldClientError extends Error {
 
 /** A `connect()` option that breaks its rule; `field` names it. Thrown by `connect()` itself. */
 export class HeraldClientConfigError extends HeraldClientError {
-  readonly field: string
+  declare readonly field: string
   constructor(field: string, rule: string) {
     super('ERR_SSE_CONFIG', `Invalid option ${field}: ${rule}`)
     this.name = 'HeraldClientConfigError'
@@ -49,9 +50,9 @@ export class HeraldClientConfigError extends HeraldClientError {
  * 64 KiB of it).
  */
 export class HeraldHttpError extends HeraldClientError {
-  readonly status: number
-  readonly headers: Headers
-  readonly body: string
+  declare readonly status: number
+  declare readonly headers: Headers
+  declare readonly body: string
   constructor(code: 'ERR_SSE_HTTP_STATUS' | 'ERR_SSE_CONTENT_TYPE', response: Response, body: string) {
     super(
       code,

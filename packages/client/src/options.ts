@@ -70,15 +70,11 @@ export function checkOptions(url: unknown, options: ConnectOptions<EventMap>): U
     // Relative URLs resolve against the page, as EventSource's do.
     target = new URL(url as string, (globalThis as { location?: { href: string } }).location?.href)
   } catch {}
-  check('url', target, `must be an absolute URL (or relative, in a page), got ${String(url)}`)
+  check('url', target, `must be an absolute URL (relative in a page), got ${String(url)}`)
   check('method', /^[!#$%&'*+.^_`|~\w-]+$/.test(method), 'must be an HTTP method name')
   if (body !== undefined) {
     check('body', !/^(GET|HEAD)$/i.test(method), `cannot be sent with ${method}`)
-    check(
-      'body',
-      !(body instanceof ReadableStream),
-      'must not be a stream: it is sent again on every reconnect',
-    )
+    check('body', !(body instanceof ReadableStream), 'must not be a stream (it is sent again on reconnect)')
   }
   check(
     'credentials',
@@ -110,7 +106,7 @@ export function checkOptions(url: unknown, options: ConnectOptions<EventMap>): U
   )
   const { signal } = options
   check('signal', !signal || typeof signal.addEventListener === 'function', 'must be an AbortSignal')
-  check('fetch', options.fetch ?? globalThis.fetch, 'is required: this runtime has no global fetch')
+  check('fetch', options.fetch ?? globalThis.fetch, 'is required (no global fetch here)')
   check('resetEvent', (options.resetEvent as unknown) !== true, 'must be an event name or false')
   check('gapEvent', (options.gapEvent as unknown) !== true, 'must be an event name or false')
   return target!

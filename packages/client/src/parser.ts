@@ -38,49 +38,46 @@ export function createParser(on: ParserHandlers, maxLength: number): EventStream
   let data: string | undefined
   let type = ''
   let id: string | undefined
+  const clear = () => {
+    data = id = undefined
+    type = ''
+  }
 
   function line(text: string): void {
-    if (text === '') {
+    if (!text) {
       const block = { type: type || 'message', data, id }
-      data = id = undefined
-      type = ''
+      clear()
       if (block.data !== undefined || block.id !== undefined) on.block(block)
       return
     }
-    const colon = text.indexOf(':')
-    if (colon === 0) {
-      on.comment()
-      return
-    }
-    const field = colon < 0 ? text : text.slice(0, colon)
-    const value = colon < 0 ? '' : text.slice(colon + (text[colon + 1] === ' ' ? 2 : 1))
-    if (field === 'data') data = data === undefined ? value : `${data}\n${value}`
+    // field, then an optional colon and one optional space, then the value (`s`: U+2028 is
+    // not a line end here); no colon: the line is the field.
+    const [, field, value] = /^([^:]*):? ?(.*)/s.exec(text) as unknown as [string, string, string]
+    // No field: the line began with a colon.
+    if (!field) on.comment()
+    else if (field === 'data') data = data === undefined ? value : `${data}\n${value}`
     else if (field === 'event') type = value
     else if (field === 'id' && !value.includes('\0')) id = value
-    else if (field === 'retry' && /^\d+$/.test(value)) on.retry(Number(value))
+    else if (field === 'retry' && /^\d+$/.test(value)) on.retry(+value)
   }
 
   return {
     feed(text) {
-      if (afterCR && text) {
-        afterCR = false
-        // The LF of a CRLF whose CR ended the previous piece.
-        if (text[0] === '\n') text = text.slice(1)
-      }
-      if (!/[\r\n]/.test(text)) pending += text
-      else {
-        const lines = (pending + text).split(/\r\n|\r|\n/)
-        pending = lines.pop()!
-        afterCR = text.endsWith('\r')
-        for (const l of lines) line(l)
-      }
+      if (!text) return
+      // The LF of a CRLF whose CR ended the previous piece.
+      if (afterCR && text[0] === '\n') text = text.slice(1)
+      // Only the new text is split (a long line arriving in many pieces is not scanned again each time).
+      const lines = text.split(/\r\n|\r|\n/)
+      lines[0] = pending + lines[0]
+      pending = lines.pop()!
+      afterCR = text.endsWith('\r')
+      for (const l of lines) line(l)
       if (pending.length + (data?.length ?? 0) > maxLength) on.tooLarge()
     },
     reset() {
       pending = ''
       afterCR = false
-      data = id = undefined
-      type = ''
+      clear()
     },
   }
 }

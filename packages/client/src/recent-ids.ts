@@ -6,22 +6,17 @@
  * a test this client can make; remembering recent ids is. A replay repeats what came just before the
  * cut, so a window of recent ids catches it, and the bound keeps memory flat on a stream that never ends.
  */
-export class RecentIds {
+export class RecentIds extends Set<string> {
   // A Set keeps insertion order: its first entry is the oldest.
-  private readonly ids = new Set<string>()
-  constructor(private readonly limit: number) {}
-
-  has(id: string): boolean {
-    return this.ids.has(id)
+  constructor(private readonly limit: number) {
+    super()
   }
 
-  add(id: string): void {
-    if (this.limit === 0) return
-    this.ids.add(id)
-    if (this.ids.size > this.limit) this.ids.delete(this.ids.values().next().value as string)
-  }
-
-  clear(): void {
-    this.ids.clear()
+  override add(id: string): this {
+    if (this.limit) {
+      super.add(id)
+      if (this.size > this.limit) this.delete(this.values().next().value as string)
+    }
+    return this
   }
 }

@@ -9,7 +9,7 @@ import { EVENTS_TOKEN, SAMPLE_APPS, testHub, waitFor } from './helpers.js'
 
 const README = new URL('../README.md', import.meta.url)
 /** Minified + gzip, eventsource parsing included. The goal was 3 KB; the README says where the rest goes. */
-const BUDGET_BYTES = 4608
+const BUDGET_BYTES = 4352
 
 const cleanup: (() => unknown)[] = []
 afterEach(async () => {
