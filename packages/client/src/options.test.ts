@@ -19,6 +19,8 @@ describe('connect() refuses bad input before any request, naming the option and 
     ['not a url', {}, 'url', 'must be an absolute URL'],
     [URL_OK, null, 'options', 'must be an object'],
     [URL_OK, { header: {} }, 'header', 'is not a connect() option'],
+    [URL_OK, { toString: 5 }, 'toString', 'is not a connect() option'],
+    [URL_OK, { reconnect: { constructor: 5 } }, 'reconnect.constructor', 'is not a reconnect option'],
     [URL_OK, { method: 'GE T' }, 'method', 'must be an HTTP method name'],
     [URL_OK, { method: 42 }, 'method', 'must be a string'],
     [URL_OK, { body: 'x' }, 'body', 'cannot be sent with GET'],

@@ -40,7 +40,7 @@ function checkTypes(prefix: string, options: object): void {
   check(prefix || 'options', options && typeof options === 'object', 'must be an object')
   for (const [key, value] of Object.entries(options)) {
     const field = prefix + key
-    const types = TYPES[field]
+    const types = Object.hasOwn(TYPES, field) ? TYPES[field] : undefined
     check(field, types, `is not a ${prefix ? `${prefix.slice(0, -1)} ` : 'connect() '}option`)
     if (value === undefined) continue
     if (/n/i.test(types!)) {
