@@ -29,103 +29,139 @@ export function createWebSink(options: WebSinkOptions = {}): {
   sink: WebSink
   stream: ReadableStream<Uint8Array>
 } {
-  const highWaterMark = options.highWaterMark ?? 16 * 1024
-  const events = new SinkEvents()
-  let controller!: ReadableStreamDefaultController<Uint8Array>
-  let closed = false
-  let ended = false
+  const sink = new WebStreamSink(options.highWaterMark ?? 16 * 1024)
+  // The strategy is read once when the stream is built; the size function is shared by every stream.
+  const stream = new ReadableStream<Uint8Array>(new WebSinkSource(sink), {
+    highWaterMark: sink.highWaterMark,
+    size: byteLength,
+  })
+  return { sink, stream }
+}
+
+const byteLength = (chunk: Uint8Array): number => chunk.byteLength
+
+/**
+ * The stream's underlying source. Methods live on prototypes rather than in per-stream closures: an idle
+ * stream then holds two small objects instead of a dozen functions.
+ */
+class WebSinkSource implements UnderlyingDefaultSource<Uint8Array> {
+  constructor(private readonly sink: WebStreamSink) {}
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.sink.controller = controller
+  }
+
+  /** Called when the queue fell below the high-water mark: the reader is taking bytes again. */
+  pull(): void {
+    this.sink.pulled()
+  }
+
+  cancel(): void {
+    this.sink.cancelled()
+  }
+}
+
+class WebStreamSink implements WebSink {
+  controller!: ReadableStreamDefaultController<Uint8Array>
+  private readonly events = new SinkEvents()
+  private isClosed = false
+  private ended = false
   // The stream itself is closed only once the reader took every queued byte: that moment is `flushed`.
-  let flushed = false
-  let onFlushed: (() => void) | undefined
-  const finish = () => {
-    flushed = true
-    const listener = onFlushed
-    onFlushed = undefined
+  private flushed = false
+  private flushedListener: (() => void) | undefined
+  private full = false
+  written = 0
+
+  constructor(readonly highWaterMark: number) {}
+
+  get closed(): boolean {
+    return this.isClosed
+  }
+
+  get pending(): number {
+    const size = this.controller.desiredSize
+    // null: errored or cancelled (nothing more will be sent).
+    if (size === null || this.flushed) return 0
+    return this.highWaterMark - size
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.isClosed) return false
+    this.controller.enqueue(chunk)
+    this.written += chunk.length
+    const room = (this.controller.desiredSize ?? 0) > 0
+    if (!room) this.full = true
+    return room
+  }
+
+  attach(owner: SinkOwner): void {
+    this.events.attach(owner)
+  }
+
+  onFlushed(listener: () => void): void {
+    if (this.flushed) listener()
+    else this.flushedListener = listener
+  }
+
+  onDrain(listener: () => void): void {
+    this.events.onDrain(listener)
+  }
+
+  onClose(listener: () => void): void {
+    this.events.onClose(listener)
+  }
+
+  end(): void {
+    if (this.isClosed) return
+    this.isClosed = true
+    this.ended = true
+    // Closing the controller now would hide when the reader is done; `pull` closes it once drained.
+    if (this.controller.desiredSize === this.highWaterMark) {
+      this.controller.close()
+      this.finish()
+    }
+    this.events.fireClose()
+  }
+
+  abort(): void {
+    const wasEnded = this.ended
+    this.isClosed = true
+    this.ended = true
+    try {
+      this.controller.error(new Error('SSE stream aborted'))
+    } catch {
+      // Already closed and drained: nothing left to drop.
+    }
+    if (!wasEnded) this.events.fireClose()
+    if (!this.flushed) this.finish()
+  }
+
+  /** @internal */
+  pulled(): void {
+    if (this.ended) {
+      if (!this.flushed && this.controller.desiredSize === this.highWaterMark) {
+        this.controller.close()
+        this.finish()
+      }
+      return
+    }
+    if (this.full) {
+      this.full = false
+      this.events.fireDrain()
+    }
+  }
+
+  /** @internal */
+  cancelled(): void {
+    this.isClosed = true
+    this.events.fireClose()
+    if (!this.flushed) this.finish()
+  }
+
+  private finish(): void {
+    this.flushed = true
+    const listener = this.flushedListener
+    this.flushedListener = undefined
     listener?.()
   }
-  let full = false
-  let written = 0
-
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        controller = c
-      },
-      pull() {
-        // Called when the queue fell below the high-water mark: the reader is taking bytes again.
-        if (ended) {
-          if (!flushed && controller.desiredSize === highWaterMark) {
-            controller.close()
-            finish()
-          }
-          return
-        }
-        if (full) {
-          full = false
-          events.fireDrain()
-        }
-      },
-      cancel() {
-        closed = true
-        events.fireClose()
-        if (!flushed) finish()
-      },
-    },
-    new ByteLengthQueuingStrategy({ highWaterMark }),
-  )
-
-  const sink: WebSink = {
-    get written() {
-      return written
-    },
-    get closed() {
-      return closed
-    },
-    get pending() {
-      const size = controller.desiredSize
-      // null: errored or cancelled (nothing more will be sent).
-      if (size === null || flushed) return 0
-      return highWaterMark - size
-    },
-    write(chunk) {
-      if (closed) return false
-      controller.enqueue(chunk)
-      written += chunk.length
-      const room = (controller.desiredSize ?? 0) > 0
-      if (!room) full = true
-      return room
-    },
-    highWaterMark,
-    attach: (owner: SinkOwner) => events.attach(owner),
-    onFlushed(listener) {
-      if (flushed) listener()
-      else onFlushed = listener
-    },
-    onDrain: (l) => events.onDrain(l),
-    onClose: (l) => events.onClose(l),
-    end() {
-      if (closed) return
-      closed = true
-      ended = true
-      // Closing the controller now would hide when the reader is done; `pull` closes it once drained.
-      if (controller.desiredSize === highWaterMark) {
-        controller.close()
-        finish()
-      }
-      events.fireClose()
-    },
-    abort() {
-      const wasEnded = ended
-      closed = true
-      ended = true
-      try {
-        controller.error(new Error('SSE stream aborted'))
-      } catch {
-        // Already closed and drained: nothing left to drop.
-      }
-      if (!wasEnded) events.fireClose()
-      if (!flushed) finish()
-    },
-  }
-  return { sink, stream }
 }
