@@ -40,7 +40,13 @@ async function web(): Promise<number> {
 async function node(): Promise<number> {
   const hub = createHub()
   const server = createServer((req, res) => {
-    void serveNode(hub, { topics: () => ['t'] }, req, { url: req.url ?? '/' }, res)
+    void serveNode(
+      hub,
+      { topics: () => ['t'] },
+      req,
+      { url: req.url ?? '/', lastEventId: undefined, remoteAddress: undefined },
+      res,
+    )
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const { port } = server.address() as { port: number }
