@@ -64,7 +64,8 @@ describe('hub lifecycle', () => {
     const { sink, stream } = createWebSink()
     const reader = stream.getReader()
     let pendingReads = 0
-    const pending = Object.getOwnPropertyDescriptor(sink, 'pending')!.get!.bind(sink)
+    // The getter lives on the sink's prototype (no per-stream closures).
+    const pending = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(sink), 'pending')!.get!.bind(sink)
     // Instrumentation: count budget checks that read the sink's pending bytes.
     Object.defineProperty(sink, 'pending', {
       get() {
