@@ -1,5 +1,5 @@
 // A raw SSE client over node:http (HTTP/1.1) and node:http2 (h2c) that parses the body with an independent
-// parser and records when the headers arrived.
+// parser and records when the headers arrived. Not published (package.json `files` excludes test-utils).
 import http, { type IncomingHttpHeaders } from 'node:http'
 import http2 from 'node:http2'
 import type { Readable } from 'node:stream'
