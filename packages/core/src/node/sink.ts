@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { OutgoingMessage, type ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
 import { type FlushableSink, SinkEvents } from '../sink/listeners.js'
 import type { Sink } from '../types.js'
@@ -77,6 +77,74 @@ function steppedAside(res: NodeResponse): Writable['write'] | undefined {
   return typeof write === 'function' ? write : undefined
 }
 
+/** Node's own `res.write`, as it was when this module loaded (a later patch of the prototype is seen). */
+const nodeWrite = OutgoingMessage.prototype.write
+
+/** The part of an HTTP/1.1 socket the raw write path uses. */
+interface RawSocket {
+  readonly writable: boolean
+  readonly writableLength: number
+  write(chunk: Uint8Array): boolean
+  once(event: 'drain', listener: () => void): unknown
+}
+
+/**
+ * The socket to write chunk-framed events to directly, or undefined to write through the response.
+ * Node's `res.write` frames each chunk in four socket writes, corks the socket and uncorks it on the
+ * next tick: most of the server's own CPU per event at high fan-out. An event stream's response owns its
+ * socket once the head is out, so when nothing would see the difference the sink frames each event once
+ * (`size CRLF data CRLF`, shared by every stream that gets it) and hands it to the socket in one write.
+ * That holds only when: the response is HTTP/1.1 with chunked encoding (not HTTP/2, HTTP/1.0 or HEAD);
+ * it has its socket and nothing is buffered in it (the head left); and the `write` it would call is
+ * Node's own, unwrapped (a stepped-aside `compression` is skipped, as above; any other wrapper, or a
+ * patched prototype, keeps every write going through it). `res.end()` still writes the last chunk.
+ */
+function rawSocket(res: NodeResponse, write: unknown): RawSocket | undefined {
+  const r = res as Partial<ServerResponse> & { chunkedEncoding?: boolean; _hasBody?: boolean }
+  if (write !== nodeWrite || OutgoingMessage.prototype.write !== nodeWrite) return undefined
+  if (r.chunkedEncoding !== true || r._hasBody !== true || !r.headersSent || r.writableEnded) return undefined
+  const socket = r.socket as unknown as RawSocket | null | undefined
+  if (!socket || typeof socket.write !== 'function' || !socket.writable) return undefined
+  // Nothing waits in the response's own buffer: its bytes are all in the socket's.
+  if (r.writableLength !== socket.writableLength) return undefined
+  return socket
+}
+
+// One event's chunk framing, shared by every stream it is written to in this task; then let go.
+let framedFrom: Uint8Array | undefined
+let framed: Buffer | undefined
+let forgetScheduled = false
+const forgetFramed = () => {
+  framedFrom = undefined
+  framed = undefined
+  forgetScheduled = false
+}
+/** Chunks bigger than this (a backlog for one stream) are not copied to be framed: the response frames them. */
+const MAX_FRAMED_COPY = 16 * 1024
+
+/** `chunk` in HTTP/1.1 chunked framing, made once per chunk and task; undefined if too big to copy. */
+function chunkFramed(chunk: Uint8Array): Buffer | undefined {
+  if (chunk === framedFrom) return framed
+  if (chunk.length > MAX_FRAMED_COPY || chunk.length === 0) return undefined
+  const size = chunk.length.toString(16)
+  const out = Buffer.allocUnsafe(size.length + chunk.length + 4)
+  let at = out.write(size, 0, 'latin1')
+  out[at++] = 13
+  out[at++] = 10
+  out.set(chunk, at)
+  at += chunk.length
+  out[at++] = 13
+  out[at] = 10
+  framedFrom = chunk
+  framed = out
+  // The same bytes object is never framed from a stale copy in a later task, even if it was reused.
+  if (!forgetScheduled) {
+    forgetScheduled = true
+    queueMicrotask(forgetFramed)
+  }
+  return out
+}
+
 function onResponseClose(this: { [SINK]?: NodeSink }): void {
   this[SINK]?.onPeerClose()
 }
@@ -94,6 +162,8 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
    * are out). Its wrappers then only forward, so every event skips them. Undefined otherwise.
    */
   private readonly directWrite: ((this: Writable, chunk: Uint8Array) => boolean) | undefined
+  /** The socket events go to directly, chunk-framed (see `rawSocket`); undefined: through the response. */
+  private readonly socket: RawSocket | undefined
   readonly highWaterMark: number | undefined
   private isClosed = false
   private waitingForDrain = false
@@ -111,6 +181,7 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
     // The head went out before the sink was made (writeStreamHead): compression has decided by now.
     this.directWrite = steppedAside(res)
     this.flushOut = this.directWrite === undefined && typeof this.out.flush === 'function'
+    this.socket = this.flushOut ? undefined : rawSocket(res, this.directWrite ?? this.out.write)
     // One shared listener (no closure per stream): it finds its sink through the response.
     ;(res as unknown as { [SINK]?: NodeSink })[SINK] = this
     res.on('close', onResponseClose)
@@ -174,6 +245,23 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
 
   write(chunk: Uint8Array): boolean {
     if (this.isClosed) return false
+    const socket = this.socket
+    if (socket !== undefined) {
+      // The response's `close` follows a socket that stopped being writable; until then, nothing to do.
+      if (!socket.writable) return false
+      const frame = chunkFramed(chunk)
+      if (frame !== undefined) {
+        const ok = socket.write(frame)
+        if (!ok && !this.waitingForDrain) {
+          this.waitingForDrain = true
+          socket.once('drain', () => {
+            this.waitingForDrain = false
+            this.fireDrain()
+          })
+        }
+        return ok
+      }
+    }
     const out = this.out
     const ok = this.directWrite ? this.directWrite.call(out, chunk) : out.write(chunk)
     if (this.flushOut) out.flush!()
