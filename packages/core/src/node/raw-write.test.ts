@@ -220,7 +220,7 @@ describe('Node sink: events written straight to the socket, chunk-framed once', 
     const h = hub
     server = await listen(
       createServer((req, res) => {
-        const write = res.write
+        const write = res.write as (this: ServerResponse, chunk: Uint8Array) => boolean
         res.write = function (this: ServerResponse, chunk: Uint8Array) {
           seen.push(chunk.length)
           return write.call(this, chunk)
