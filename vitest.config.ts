@@ -13,6 +13,7 @@ export default defineConfig({
       'packages/*',
       'apps/dashboard',
       'test',
+      'test/integration',
       ...SAMPLE_APPS.map((app) => ({
         extends: `./apps/${app}/vitest.config.ts`,
         root: `./apps/${app}`,

@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsdown'
 
-// The library in ESM (.mjs) and CommonJS (.cjs) with declarations; the CLI (bin/) loads dist/cli.mjs.
+// The library and its helpers subpath in ESM (.mjs) and CommonJS (.cjs) with declarations; the CLI (bin/)
+// loads dist/cli.mjs.
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  entry: { index: 'src/index.ts', helpers: 'src/helpers.ts', cli: 'src/cli.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,13 +1,16 @@
 // One set of adapter tests, run by each adapter package against every server it supports (real sockets).
 // Part of the private @herald/test-utils package.
 
+import {
+  openStream,
+  rawRequest,
+  recordProcessTrouble,
+  type StreamClient,
+  waitFor,
+} from '@herald/sse-conformance/helpers'
 import type { Hub, HubOptions } from '@herald/sse-core'
 import { createHub } from '@herald/sse-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { recordProcessTrouble } from './process-trouble.js'
-import { rawRequest } from './raw-request.js'
-import { openStream, type StreamClient } from './stream-client.js'
-import { waitFor } from './wait.js'
 
 /** The full header a browser sends; compression middleware picks gzip or br from it. */
 export const ACCEPT_ALL = 'gzip, deflate, br, zstd'

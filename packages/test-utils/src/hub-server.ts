@@ -1,10 +1,10 @@
 // A hub served over one of the core's sinks on a real node:http server, for the core's own tests.
 // Part of the private @herald/test-utils package.
 import type { IncomingMessage } from 'node:http'
+import { type OpenOptions, openStream, type StreamClient } from '@herald/sse-conformance/helpers'
 import type { Hub, HubOptions, StreamOptions } from '@herald/sse-core'
 import { createHub } from '@herald/sse-core'
 import { afterEach } from 'vitest'
-import { type OpenOptions, openStream, type StreamClient } from './stream-client.js'
 import { startServer, type TestServer } from './test-server.js'
 import { handler, type Transport } from './transports.js'
 

@@ -1,5 +1,6 @@
 // A request written byte for byte over a plain TCP socket, for what an HTTP client library refuses to
-// send (an absolute-form target with a bad port, headers one byte at a time). Not published.
+// send (an absolute-form target with a bad port, headers one byte at a time). Public as
+// `@herald/sse-conformance/helpers`.
 import net from 'node:net'
 
 /** A response as read off the socket: status line parsed, headers lower-cased, the rest as text. */

@@ -1,5 +1,5 @@
 // A raw SSE client over node:http (HTTP/1.1) and node:http2 (h2c) that parses the body with an independent
-// parser and records when the headers arrived. Not published (package.json `files` excludes test-utils).
+// parser and records when the headers arrived. Public as `@herald/sse-conformance/helpers`.
 import http, { type IncomingHttpHeaders } from 'node:http'
 import http2 from 'node:http2'
 import type { Readable } from 'node:stream'
@@ -28,6 +28,7 @@ export interface StreamClient {
   close(): void
 }
 
+/** How `openStream` opens a stream. */
 export interface OpenOptions {
   /** Request headers; `accept: text/event-stream` is sent unless overridden. */
   headers?: Record<string, string>

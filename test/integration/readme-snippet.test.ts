@@ -1,10 +1,15 @@
 // The code a new user copies first: the root README's Express snippet plus the core README's /publish
 // route, taken from the READMEs as they are now (so the test follows every edit), must pass the CLI's
-// default `sse` profile with no failure.
+// default `sse` profile with no failure. It lives at the root, not in the conformance package, as the
+// snippet needs the Express adapter: the conformance package depending on it would make a build cycle.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { cli, freePort, packageRoot, repoRoot, startFile } from './fixtures/processes.js'
+import { cli, freePort, repoRoot, startFile } from '../../packages/conformance/test/fixtures/processes.js'
+
+/** Where the snippet is written: beside this test, so its imports resolve from the root's dependencies. */
+const generated = path.join(path.dirname(fileURLToPath(import.meta.url)), '.generated')
 
 /** The fenced `ts` blocks of a Markdown file. */
 function tsBlocks(file: string): string[] {
@@ -34,9 +39,8 @@ function readmeApp(port: number): string {
 describe('the README example with the core README publish route', () => {
   it('passes the sse profile of the CLI with no failure', async () => {
     const port = await freePort()
-    const dir = path.join(packageRoot, 'test', '.generated')
-    mkdirSync(dir, { recursive: true })
-    const file = path.join(dir, `readme-app-${process.pid}.ts`)
+    mkdirSync(generated, { recursive: true })
+    const file = path.join(generated, `readme-app-${process.pid}.ts`)
     writeFileSync(file, readmeApp(port))
     const token = 'readme-publish-token'
     const server = await startFile(file, { port, env: { PUBLISH_TOKEN: token } })

@@ -1,10 +1,8 @@
 // Checks that publish through the hub themselves must report a broker outage as their reason, never leave
 // it as an unhandled rejection: a hub on the Redis broker with no Redis behind it (nothing listens on its
-// port), which is what a Redis outage looks like to the hub.
+// port), which is what a Redis outage looks like to the hub. It lives at the root, not in the conformance
+// package, as it needs the Redis broker: the conformance package depending on it would make a build cycle.
 import { createServer } from 'node:net'
-import { createHub } from '@herald/sse-core'
-import { createRedisBroker } from '@herald/sse-redis'
-import { afterAll, expect, it } from 'vitest'
 import {
   BrowserPool,
   backpressureSlowConsumer,
@@ -12,8 +10,11 @@ import {
   disconnectRelease,
   runCase,
   targetServer,
-} from '../src/index.js'
-import { start } from './fixtures/reference-server.js'
+} from '@herald/sse-conformance'
+import { createHub } from '@herald/sse-core'
+import { createRedisBroker } from '@herald/sse-redis'
+import { afterAll, expect, it } from 'vitest'
+import { start } from '../../packages/conformance/test/fixtures/reference-server.js'
 
 /** A loopback port nobody listens on (bound with port 0, then released). */
 function deadPort(): Promise<number> {
