@@ -49,7 +49,14 @@ const latency = load<{
 }>('latency')
 const memory = load<{ idle: number; results: MemoryResult[] }>('memory')
 const slow = load<{
-  config: { readers: number; stalled: number; seconds: number; bytes: number; warmMs: number }
+  config: {
+    readers: number
+    stalled: number
+    seconds: number
+    bytes: number
+    warmMs: number
+    sliceMs?: number
+  }
   results: SlowResult[]
 }>('slow')
 const churn = load<{ config: { cycles: number; concurrency: number; warm: number }; results: ChurnResult[] }>(
@@ -558,6 +565,7 @@ if (slow) {
       'readers p50 ms',
       'readers p99 ms',
       'p99 vs without stalled',
+      'turn by turn (median, range)',
       'stalled streams still open',
     ],
   ]
@@ -572,6 +580,9 @@ if (slow) {
       fmt(r.readersP50, 2),
       fmt(r.readersP99, 2),
       r.stalled ? x(r.readersP99 / base.readersP99) : '',
+      r.p99VsReference
+        ? `${x(r.p99VsReference.median)} (${fmt(r.p99VsReference.min, 2)}–${fmt(r.p99VsReference.max, 2)})`
+        : '',
       r.stalled ? `${r.stalledStillOpen} of ${r.stalled}` : '',
     ])
   }
@@ -584,8 +595,11 @@ if (slow) {
     ),
     '',
     `${c.readers} streams read; ${c.stalled} more read their headers and then nothing. Events of ${c.bytes} bytes go out`,
-    'as fast as the readers accept them (a window of 64 unacknowledged events). Each server also runs once',
-    "without the stalled streams, the reference for the readers' latency. Growth is the server's memory",
+    'as fast as the readers accept them (a window of 64 unacknowledged events). The reference for the',
+    "readers' latency is the same traffic without the stalled streams, on a second server process of the same",
+    c.sliceMs
+      ? `kind: the two take turns of ${fmt(c.sliceMs)} ms (the order alternating), so a change in the machine's load hits both alike. The turn-by-turn column is the median of each turn's p99 over the reference turn next to it. Growth is the server's memory`
+      : "kind, run after it. Growth is the server's memory",
     `after \`gc()\` at the end against the start (after a ${fmt(c.warmMs)} ms warm-up). Herald gives each subscriber a byte`,
     'budget (1 MiB by default) and disconnects one that exceeds it; a server without a budget keeps',
     'buffering for the stalled streams for as long as they stay connected.',

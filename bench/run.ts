@@ -71,6 +71,7 @@ if (wanted('slow')) {
     stalled: 5,
     seconds: quick ? 1 : 5,
     warmMs: quick ? 300 : 1000,
+    sliceMs: quick ? 250 : 500,
     bytes: 1024,
   })
   saveResults('slow', { mode, ...r })

@@ -218,58 +218,118 @@ export interface SlowResult {
   heapGrowth: number
   readersP50: number
   readersP99: number
+  /** The readers' p99 in each of the server's turns (ms), in order. */
+  sliceP99: number[]
+  /**
+   * With stalled streams: each turn's p99 over the reference's turn that ran next to it (median, min,
+   * max). One pause of the machine moves one pair, not the whole figure.
+   */
+  p99VsReference?: { median: number; min: number; max: number }
   /** Stalled streams the server still held at the end (the rest it disconnected). */
   stalledStillOpen: number
 }
 
 /**
  * Slow consumers: `readers` streams that read and `stalled` that never read, 1 KiB events as fast as the
- * readers accept; the same run without the stalled ones is the reference for the readers' latency.
+ * readers accept; the same traffic without the stalled ones is the reference for the readers' latency.
+ * Both run at once, on two server processes of the same kind, and take turns in slices of `sliceMs` (the
+ * order alternating), for `seconds` each: a change in the machine's load hits both alike. Run one after
+ * the other, the two p99s came from different seconds of a shared machine, and their ratio moved between
+ * 0.5 and 2.3 from run to run for any server, Herald and the hand-written floor alike.
  */
 export async function slowConsumers(
   kinds: ServerKind[],
-  config: { readers: number; stalled: number; seconds: number; bytes: number; warmMs: number },
+  config: {
+    readers: number
+    stalled: number
+    seconds: number
+    bytes: number
+    warmMs: number
+    sliceMs: number
+  },
 ) {
   const results: SlowResult[] = []
+  const slices = Math.max(1, Math.round((config.seconds * 1000) / config.sliceMs))
   for (const kind of kinds) {
-    for (const stalled of [0, config.stalled]) {
-      const sink: number[] = []
-      const fleet = await Fleet.open(kind, config.readers, { latencies: sink })
-      try {
-        // Warm up first (1 s of the same traffic), so pools and compiled code are not counted as growth.
+    const runs = [0, config.stalled].map((stalled) => ({
+      stalled,
+      sink: [] as number[],
+      published: 0,
+      sliceP99: [] as number[],
+    }))
+    const fleets: Fleet[] = []
+    try {
+      const opened = await Promise.allSettled(
+        runs.map((r) => Fleet.open(kind, config.readers, { latencies: r.sink })),
+      )
+      for (const o of opened) if (o.status === 'fulfilled') fleets.push(o.value)
+      for (const o of opened) if (o.status === 'rejected') throw o.reason
+      /** One turn of a fleet: publish for `ms`, stop, and wait until every reader has every event. */
+      const turn = async (fleet: Fleet, ms: number) => {
         fleet.server.send({ type: 'run', window: 64, mode: 'burst', bytes: config.bytes })
-        await sleep(config.warmMs)
-        const warm = await fleet.server.ask({ type: 'stop' }, 'stopped')
-        await fleet.drained(warm.published)
-        sink.length = 0
-        if (stalled) await fleet.addStalled(stalled)
-        await fleet.server.waitForCount(config.readers + stalled)
-        const before = await fleet.server.memory()
-        fleet.server.send({ type: 'run', window: 64, mode: 'burst', bytes: config.bytes })
-        await sleep(config.seconds * 1000)
+        await sleep(ms)
         const { published } = await fleet.server.ask({ type: 'stop' }, 'stopped')
         await fleet.drained(published)
+        return published
+      }
+      // Warm up first (the same traffic), so pools and compiled code are not counted as growth.
+      for (const [k, r] of runs.entries()) {
+        r.published = await turn(fleets[k]!, config.warmMs)
+        r.sink.length = 0
+      }
+      for (const [k, r] of runs.entries()) {
+        if (r.stalled) await fleets[k]!.addStalled(r.stalled)
+        await fleets[k]!.server.waitForCount(config.readers + r.stalled)
+      }
+      const before = await Promise.all(fleets.map((f) => f.server.memory()))
+      for (let i = 0; i < slices; i++) {
+        for (let j = 0; j < runs.length; j++) {
+          const k = (i + j) % runs.length
+          const r = runs[k]!
+          const from = r.sink.length
+          await turn(fleets[k]!, config.sliceMs)
+          r.sliceP99.push(quantile(r.sink.slice(from), 0.99) / 1000)
+        }
+      }
+      const reference = runs[0]!.sliceP99
+      const referenceP99 = quantile(runs[0]!.sink, 0.99) / 1000
+      for (const [k, r] of runs.entries()) {
+        const fleet = fleets[k]!
+        const { published } = await fleet.server.ask({ type: 'stop' }, 'stopped')
         const after = await fleet.server.memory()
         const { count } = await fleet.server.ask({ type: 'count' }, 'count')
-        const r: SlowResult = {
+        const result: SlowResult = {
           kind,
-          stalled,
+          stalled: r.stalled,
           seconds: config.seconds,
-          published,
-          rssGrowth: after.rss - before.rss,
-          heapGrowth: after.heapUsed - before.heapUsed,
-          readersP50: quantile(sink, 0.5) / 1000,
-          readersP99: quantile(sink, 0.99) / 1000,
+          published: published - r.published,
+          rssGrowth: after.rss - before[k]!.rss,
+          heapGrowth: after.heapUsed - before[k]!.heapUsed,
+          readersP50: quantile(r.sink, 0.5) / 1000,
+          readersP99: quantile(r.sink, 0.99) / 1000,
+          sliceP99: r.sliceP99.map((ms) => round(ms)),
           stalledStillOpen: count - config.readers,
         }
-        results.push(r)
+        if (r.stalled) {
+          const ratios = r.sliceP99.map((ms, i) => ms / reference[i]!)
+          result.p99VsReference = {
+            median: round(median(ratios), 3),
+            min: round(Math.min(...ratios), 3),
+            max: round(Math.max(...ratios), 3),
+          }
+        }
+        results.push(result)
         log(
-          `  slow ${kind.padEnd(12)} stalled ${stalled}: ${published} events, RSS +${(r.rssGrowth / 2 ** 20).toFixed(1)} MiB, heap +${(r.heapGrowth / 2 ** 20).toFixed(1)} MiB,` +
-            ` readers p99 ${r.readersP99.toFixed(2)} ms, stalled still open ${r.stalledStillOpen}`,
+          `  slow ${kind.padEnd(12)} stalled ${r.stalled}: ${result.published} events, RSS +${(result.rssGrowth / 2 ** 20).toFixed(1)} MiB, heap +${(result.heapGrowth / 2 ** 20).toFixed(1)} MiB,` +
+            ` readers p99 ${result.readersP99.toFixed(2)} ms` +
+            (result.p99VsReference
+              ? ` (${(result.readersP99 / referenceP99).toFixed(2)}x overall, turn by turn median ${result.p99VsReference.median.toFixed(2)}x)`
+              : '') +
+            `, stalled still open ${result.stalledStillOpen}`,
         )
-      } finally {
-        await fleet.close()
       }
+    } finally {
+      for (const f of fleets) await f.close()
     }
   }
   return { config, results }
