@@ -84,9 +84,14 @@ const nodeWrite = OutgoingMessage.prototype.write
 interface RawSocket {
   readonly writable: boolean
   readonly writableLength: number
-  write(chunk: Uint8Array): boolean
+  readonly writableNeedDrain: boolean
+  write(chunk: Uint8Array | string, encoding?: 'latin1'): boolean
+  cork(): void
+  uncork(): void
   once(event: 'drain', listener: () => void): unknown
 }
+
+const CRLF = Buffer.from('\r\n', 'latin1')
 
 /**
  * The socket to write chunk-framed events to directly, or undefined to write through the response.
@@ -119,13 +124,13 @@ const forgetFramed = () => {
   framed = undefined
   forgetScheduled = false
 }
-/** Chunks bigger than this (a backlog for one stream) are not copied to be framed: the response frames them. */
+/** Chunks bigger than this (a backlog for one stream) are not copied to be framed: see `writeFramed`. */
 const MAX_FRAMED_COPY = 16 * 1024
 
 /** `chunk` in HTTP/1.1 chunked framing, made once per chunk and task; undefined if too big to copy. */
 function chunkFramed(chunk: Uint8Array): Buffer | undefined {
   if (chunk === framedFrom) return framed
-  if (chunk.length > MAX_FRAMED_COPY || chunk.length === 0) return undefined
+  if (chunk.length > MAX_FRAMED_COPY) return undefined
   const size = chunk.length.toString(16)
   const out = Buffer.allocUnsafe(size.length + chunk.length + 4)
   let at = out.write(size, 0, 'latin1')
@@ -249,18 +254,27 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
     if (socket !== undefined) {
       // The response's `close` follows a socket that stopped being writable; until then, nothing to do.
       if (!socket.writable) return false
+      // An empty chunk would read as the last one.
+      if (chunk.length === 0) return !socket.writableNeedDrain
       const frame = chunkFramed(chunk)
-      if (frame !== undefined) {
-        const ok = socket.write(frame)
-        if (!ok && !this.waitingForDrain) {
-          this.waitingForDrain = true
-          socket.once('drain', () => {
-            this.waitingForDrain = false
-            this.fireDrain()
-          })
-        }
-        return ok
+      let ok: boolean
+      if (frame !== undefined) ok = socket.write(frame)
+      else {
+        // A big backlog for this stream alone: framed around it, in one writev, without copying it.
+        socket.cork()
+        socket.write(chunk.length.toString(16) + '\r\n', 'latin1')
+        socket.write(chunk)
+        ok = socket.write(CRLF)
+        socket.uncork()
       }
+      if (!ok && !this.waitingForDrain) {
+        this.waitingForDrain = true
+        socket.once('drain', () => {
+          this.waitingForDrain = false
+          this.fireDrain()
+        })
+      }
+      return ok
     }
     const out = this.out
     const ok = this.directWrite ? this.directWrite.call(out, chunk) : out.write(chunk)
