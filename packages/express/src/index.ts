@@ -1,5 +1,5 @@
 import { HeraldError, type Hub, type RequestInfo, type StreamOptions } from '@herald/sse-core'
-import { serveNode } from '@herald/sse-core/node'
+import { lastEventIdHeader, serveNode } from '@herald/sse-core/node'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 /**
@@ -44,7 +44,8 @@ export function sse(hub: Hub, options: StreamOptions<Request> = {}): RequestHand
     const info: RequestInfo = {
       // The raw target: the core parses it and answers 400 to one it cannot (an absolute URL with a bad port).
       url: req.originalUrl ?? req.url,
-      lastEventId: req.get('last-event-id'),
+      // From the raw headers: `req.get` would make Node build `req.headers` and keep it for the stream's life.
+      lastEventId: lastEventIdHeader(req),
       // `req.ip` honours the app's `trust proxy` setting.
       remoteAddress: req.ip ?? req.socket.remoteAddress,
     }

@@ -4,7 +4,7 @@ import type { Context, Handler } from 'hono'
 
 /** What @hono/node-server puts in `c.env`: the raw Node request and response. */
 interface NodeServerBindings {
-  incoming?: { socket?: { remoteAddress?: string } }
+  incoming?: { socket?: { remoteAddress?: string }; rawHeaders?: readonly string[] }
   outgoing?: Parameters<typeof import('@herald/sse-core/node').serveNode>[4]
 }
 
@@ -35,20 +35,30 @@ function alreadySent(): Response {
 export function sse(hub: Hub, options: StreamOptions<Context> = {}): Handler {
   return async (c) => {
     const env = c.env as NodeServerBindings | undefined
-    const info: RequestInfo = {
-      url: c.req.url,
-      method: c.req.method,
-      lastEventId: c.req.header('last-event-id'),
-      remoteAddress: env?.incoming?.socket?.remoteAddress,
-    }
     // Headers set by earlier middleware (CORS, say) are kept: Hono drops them from a returned Response
     // unless something read `c.res`, and the raw response never sees them.
     const headers = { ...Object.fromEntries(c.res.headers), ...options.headers }
     const res = env?.outgoing
-    if (res && !res.headersSent) {
+    const incoming = env?.incoming
+    if (res && incoming && !res.headersSent) {
       nodeCore ??= import('@herald/sse-core/node')
-      await (await nodeCore).serveNode(hub, { ...options, headers }, c, info, res)
+      const node = await nodeCore
+      const info: RequestInfo = {
+        url: c.req.url,
+        method: c.req.method,
+        // From the raw request: `c.req.header` would make the request build a `Headers` kept for the
+        // stream's life.
+        lastEventId: node.lastEventIdHeader(incoming),
+        remoteAddress: incoming.socket?.remoteAddress,
+      }
+      await node.serveNode(hub, { ...options, headers }, c, info, res)
       return alreadySent()
+    }
+    const info: RequestInfo = {
+      url: c.req.url,
+      method: c.req.method,
+      lastEventId: c.req.header('last-event-id'),
+      remoteAddress: incoming?.socket?.remoteAddress,
     }
     return serveWeb(hub, { ...options, headers }, c, info, { signal: c.req.raw.signal })
   }

@@ -1,5 +1,5 @@
 import type { Hub, RequestInfo, StreamOptions } from '@herald/sse-core'
-import { serveNode } from '@herald/sse-core/node'
+import { lastEventIdHeader, serveNode } from '@herald/sse-core/node'
 import type { Context, Middleware } from 'koa'
 
 /** Socket errors that only say the client went away (a reset connection, a write after it left). */
@@ -31,7 +31,8 @@ export function sse(hub: Hub, options: StreamOptions<Context> = {}): Middleware 
     const info: RequestInfo = {
       // The raw target: the core parses it and answers 400 to one it cannot (an absolute URL with a bad port).
       url: ctx.originalUrl,
-      lastEventId: ctx.get('last-event-id') || undefined,
+      // From the raw headers: `ctx.get` would make Node build `req.headers` and keep it for the stream's life.
+      lastEventId: lastEventIdHeader(ctx.req) || undefined,
       // `ctx.ip` honours `app.proxy`.
       remoteAddress: ctx.ip || undefined,
     }

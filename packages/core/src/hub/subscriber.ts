@@ -39,6 +39,29 @@ enum State {
   Closed = 2,
 }
 
+/** A subscriber's state that most streams never need, made on first use. */
+class Occasional {
+  /** Live events held back while a replay is looked up (`Replaying`), and their bytes. */
+  held: QueueEntry[] | undefined = undefined
+  heldBytes = 0
+  /**
+   * After an asynchronous replay: the newest id the client has. A live event the broker delivers late
+   * (already in the replay) is dropped; cleared by the first newer one.
+   */
+  replayedUpTo: string | undefined = undefined
+  /** Events dropped since the last write: the next write starts with a gap notice. */
+  dropped = 0
+  /** While blocked: since when, and what the sink held at the last check. */
+  blockedSince = 0
+  pendingAtCheck = 0
+  /** Events replayed from history, for the log line. */
+  replayed = 0
+  // The `closed` promise is made on first use: most subscriptions are never awaited.
+  reason: CloseReason | undefined = undefined
+  closedPromise: Promise<CloseReason> | undefined = undefined
+  resolveClosed: ((reason: CloseReason) => void) | undefined = undefined
+}
+
 /**
  * One connection: its queue, its sink, its backpressure state. The hub never awaits it; frames are
  * queued, and the frames queued in one tick leave in one `sink.write` (up to `maxWriteBytes`).
@@ -47,37 +70,24 @@ export class Subscriber implements Subscription, SinkOwner {
   private state = State.Live
   // Idle subscribers share one empty queue; a subscriber gets its own on its first frame.
   private queue: FrameQueue = NO_QUEUE
-  private held: QueueEntry[] | undefined
-  private heldBytes = 0
   /** Highest delivery stamp queued: an event published to several of its topics is queued once. */
   lastSeq = 0
-  /**
-   * After an asynchronous replay: the newest id the client has. A live event the broker delivers late
-   * (already in the replay) is dropped; cleared by the first newer one.
-   */
-  private replayedUpTo: string | undefined
-  /** Events dropped since the last write: the next write starts with a gap notice. */
-  private dropped = 0
   scheduled = false
   /** The sink said it was full; nothing is written until it drains. */
   private blocked = false
-  private blockedSince = 0
-  private pendingAtCheck = 0
   lastWriteAt: number
   /** When it subscribed (the hub's clock), and what it was sent: for the log line when it ends. */
   readonly openedAt: number
   frames = 0
   bytes = 0
-  replayed = 0
   /**
    * An event at most this large fits the budget whenever the queue is empty and the sink is not full
    * (then the sink holds less than its high-water mark): no need to read `pending`. -1: always check.
    */
   private readonly fastRoom: number = -1
-  // The `closed` promise is made on first use: most subscriptions are never awaited.
-  private reason: CloseReason | undefined
-  private closedPromise: Promise<CloseReason> | undefined
-  private resolveClosed: ((reason: CloseReason) => void) | undefined
+  // What only some streams ever need (a replay, a full sink, dropped events, an awaited `closed`) is made
+  // on first need: an idle stream's size is the per-subscriber cost.
+  private more: Occasional | undefined
 
   constructor(
     private readonly hub: HubContext,
@@ -99,9 +109,19 @@ export class Subscriber implements Subscription, SinkOwner {
     }
   }
 
+  /** Events replayed from history, for the log line when it ends. */
+  get replayed(): number {
+    return this.more?.replayed ?? 0
+  }
+
   /** The subscription id, unique within the hub (made on demand: a string per stream costs memory). */
   get id(): string {
     return String(this.n)
+  }
+
+  private occasional(): Occasional {
+    this.more ??= new Occasional()
+    return this.more
   }
 
   private ownQueue(): FrameQueue {
@@ -111,30 +131,32 @@ export class Subscriber implements Subscription, SinkOwner {
 
   /** Resolves when the subscription ends, with the reason. */
   get closed(): Promise<CloseReason> {
-    if (!this.closedPromise) {
-      this.closedPromise =
-        this.reason !== undefined
-          ? Promise.resolve(this.reason)
+    const more = this.occasional()
+    if (!more.closedPromise) {
+      more.closedPromise =
+        more.reason !== undefined
+          ? Promise.resolve(more.reason)
           : new Promise<CloseReason>((resolve) => {
-              this.resolveClosed = resolve
+              more.resolveClosed = resolve
             })
     }
-    return this.closedPromise
+    return more.closedPromise
   }
 
   /** Queues a live event (the hot path: no allocation beyond the queue slot). */
   offer(entry: QueueEntry): void {
     if (entry.seq <= this.lastSeq) return
-    if (this.replayedUpTo !== undefined && this.state === State.Live) {
-      if ((this.hub.compareIds!(entry.id!, this.replayedUpTo) ?? 1) <= 0) return
-      this.replayedUpTo = undefined
+    const more = this.more
+    if (more !== undefined && more.replayedUpTo !== undefined && this.state === State.Live) {
+      if ((this.hub.compareIds!(entry.id!, more.replayedUpTo) ?? 1) <= 0) return
+      more.replayedUpTo = undefined
     }
     if (this.state !== State.Live) {
-      if (this.state === State.Replaying && this.held!.at(-1) !== entry) {
+      if (this.state === State.Replaying && more!.held!.at(-1) !== entry) {
         // A store that takes too long to answer: held events count against the budget like queued ones.
-        this.heldBytes += entry.bytes.length
-        if (this.heldBytes > this.hub.options.budgetBytes) this.close('slow-consumer')
-        else this.held!.push(entry)
+        more!.heldBytes += entry.bytes.length
+        if (more!.heldBytes > this.hub.options.budgetBytes) this.close('slow-consumer')
+        else more!.held!.push(entry)
       }
       return
     }
@@ -156,7 +178,7 @@ export class Subscriber implements Subscription, SinkOwner {
     }
     if (result.dropped > 0) {
       metrics.dropped += result.dropped
-      this.dropped += result.dropped
+      this.occasional().dropped += result.dropped
     }
     if (!this.scheduled && !this.blocked) this.hub.schedule(this)
   }
@@ -177,15 +199,16 @@ export class Subscriber implements Subscription, SinkOwner {
   startReplay(): void {
     if (this.state !== State.Live) return
     this.state = State.Replaying
-    this.held = []
+    this.occasional().held = []
   }
 
   /** Ends a hold without a replay (the broker now delivers its topics): sends what was held. */
   goLive(): void {
     if (this.state !== State.Replaying) return
-    const held = this.held!
-    this.held = undefined
-    this.heldBytes = 0
+    const more = this.more!
+    const held = more.held!
+    more.held = undefined
+    more.heldBytes = 0
     this.state = State.Live
     for (const e of held) this.offer(e)
     if (!this.scheduled && !this.blocked) this.hub.schedule(this)
@@ -198,7 +221,8 @@ export class Subscriber implements Subscription, SinkOwner {
   finishReplay(result: BrokerReplay, lastEventId: string, compare?: Broker['compare']): void {
     if (this.state === State.Closed) return
     const { metrics, options } = this.hub
-    const held = this.held
+    const more = this.occasional()
+    const held = more.held
     let upTo: string | undefined
     let replayed: Set<string> | undefined
     if (result.kind === 'reset') {
@@ -216,7 +240,7 @@ export class Subscriber implements Subscription, SinkOwner {
         replayed?.add(e.id)
         metrics.replayed++
       }
-      this.replayed += result.entries.length
+      more.replayed += result.entries.length
     }
     this.hub.observers.logger?.debug(
       result.kind === 'reset'
@@ -224,8 +248,8 @@ export class Subscriber implements Subscription, SinkOwner {
         : { subscriber: this.id, lastEventId, reset: false, replayed: result.entries.length },
       'herald: replay',
     )
-    this.held = undefined
-    this.heldBytes = 0
+    more.held = undefined
+    more.heldBytes = 0
     this.state = State.Live
     if (held) {
       for (const e of held) {
@@ -234,7 +258,7 @@ export class Subscriber implements Subscription, SinkOwner {
         this.offer(e)
       }
       // The broker may still deliver events the replay had (its live channel lags its history).
-      if (upTo !== undefined && compare) this.replayedUpTo = upTo
+      if (upTo !== undefined && compare) more.replayedUpTo = upTo
     }
     if (!this.scheduled && !this.blocked) this.hub.schedule(this)
   }
@@ -250,7 +274,7 @@ export class Subscriber implements Subscription, SinkOwner {
     const queue = this.queue
     if (
       queue.length === 1 &&
-      this.dropped === 0 &&
+      (this.more === undefined || this.more.dropped === 0) &&
       this.state === State.Live &&
       !this.blocked &&
       !this.sink.closed
@@ -288,11 +312,12 @@ export class Subscriber implements Subscription, SinkOwner {
         }
       }
       let chunk: Uint8Array
-      if (this.dropped > 0 && events > 0) {
+      const more = this.more
+      if (more !== undefined && more.dropped > 0 && events > 0) {
         // The client learns that events are missing before it sees the next one (it may refetch).
-        const gap = encodeEvent({ event: options.gapEvent, data: String(this.dropped) })
+        const gap = encodeEvent({ event: options.gapEvent, data: String(more.dropped) })
         metrics.gaps++
-        this.dropped = 0
+        more.dropped = 0
         const entries: QueueEntry[] = [{ seq: 0, bytes: gap }]
         for (let i = 0; i < n; i++) entries.push(queue.at(i))
         chunk = concatFrames(entries, bytes + gap.length)
@@ -317,10 +342,11 @@ export class Subscriber implements Subscription, SinkOwner {
     const { options, metrics } = this.hub
     if (this.blocked) {
       // A sink that took some bytes since the last check is slow, not stuck: restart its clock.
+      const more = this.occasional()
       const pending = this.sink.pending
-      if (pending < this.pendingAtCheck) this.blockedSince = now
-      this.pendingAtCheck = pending
-      if (options.drainTimeoutMs > 0 && now - this.blockedSince >= options.drainTimeoutMs) {
+      if (pending < more.pendingAtCheck) more.blockedSince = now
+      more.pendingAtCheck = pending
+      if (options.drainTimeoutMs > 0 && now - more.blockedSince >= options.drainTimeoutMs) {
         metrics.drainTimeouts++
         this.close('drain-timeout')
       }
@@ -336,8 +362,9 @@ export class Subscriber implements Subscription, SinkOwner {
     this.lastWriteAt = now
     if (!this.sink.write(chunk) && !this.sink.closed) {
       this.blocked = true
-      this.blockedSince = now
-      this.pendingAtCheck = this.sink.pending
+      const more = this.occasional()
+      more.blockedSince = now
+      more.pendingAtCheck = this.sink.pending
     }
   }
 
@@ -361,7 +388,7 @@ export class Subscriber implements Subscription, SinkOwner {
     if (this.state === State.Closed) return
     const wasLive = this.state === State.Live
     this.state = State.Closed
-    this.held = undefined
+    if (this.more) this.more.held = undefined
     const { metrics, options } = this.hub
     const sink = this.sink
     if (reason !== 'client-gone' && !sink.closed) {
@@ -395,8 +422,9 @@ export class Subscriber implements Subscription, SinkOwner {
       }
     }
     this.queue = NO_QUEUE
-    this.reason = reason
+    const more = this.occasional()
+    more.reason = reason
     this.hub.release(this, reason)
-    this.resolveClosed?.(reason)
+    more.resolveClosed?.(reason)
   }
 }

@@ -1,44 +1,67 @@
 /**
- * Drain and close listeners of a sink. The hub registers one of each, so one listener is kept in a field
- * (no array per idle connection); more are supported. Close fires exactly once.
+ * Drain and close listeners of a sink. One field per sink: Herald's own sinks hold their subscriber there
+ * (no listener closures per stream); only a sink given listeners gets an object for them. Close fires
+ * exactly once.
  */
 export class SinkEvents {
-  private owner: SinkOwner | undefined
-  private drainListeners: Listeners
-  private closeListeners: Listeners
-  private fired = false
+  private slot: SinkOwner | Registered | undefined
 
   /** Herald's own sinks call their subscriber directly: no listener closures per stream. */
   attach(owner: SinkOwner): void {
-    this.owner = owner
+    const slot = this.slot
+    if (slot === CLOSED) return
+    if (slot instanceof Registered) slot.owner = owner
+    else this.slot = owner
   }
 
   onDrain(listener: () => void): void {
-    this.drainListeners = add(this.drainListeners, listener)
+    const r = this.registered()
+    if (r) r.drain = add(r.drain, listener)
   }
 
   onClose(listener: () => void): void {
-    if (!this.fired) this.closeListeners = add(this.closeListeners, listener)
+    const r = this.registered()
+    if (r) r.close = add(r.close, listener)
   }
 
   fireDrain(): void {
-    this.owner?.onSinkDrain()
-    run(this.drainListeners)
+    const slot = this.slot
+    if (slot instanceof Registered) {
+      slot.owner?.onSinkDrain()
+      run(slot.drain)
+    } else slot?.onSinkDrain()
   }
 
   /** Runs the close listeners once; later calls do nothing. */
   fireClose(): void {
-    if (this.fired) return
-    this.fired = true
-    const listeners = this.closeListeners
-    const owner = this.owner
-    this.closeListeners = undefined
-    this.drainListeners = undefined
-    this.owner = undefined
-    owner?.onSinkClose()
-    run(listeners)
+    const slot = this.slot
+    if (slot === CLOSED) return
+    this.slot = CLOSED
+    if (slot instanceof Registered) {
+      slot.owner?.onSinkClose()
+      run(slot.close)
+    } else slot?.onSinkClose()
+  }
+
+  private registered(): Registered | undefined {
+    const slot = this.slot
+    if (slot === CLOSED) return undefined
+    if (slot instanceof Registered) return slot
+    const r = new Registered(slot)
+    this.slot = r
+    return r
   }
 }
+
+/** The listeners of a sink that was given some (and its owner, if it has one too). */
+class Registered {
+  drain: Listeners
+  close: Listeners
+  constructor(public owner: SinkOwner | undefined) {}
+}
+
+/** A sink's slot once it closed: nothing more runs. */
+const CLOSED: SinkOwner = { onSinkDrain() {}, onSinkClose() {} }
 
 /** What the hub attaches to a sink that supports `attach` (Herald's node and web sinks). */
 export interface SinkOwner {
