@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, OutgoingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import net from 'node:net'
+import tls from 'node:tls'
 import { listen, requestInfo, type TestServer, waitFor } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHub } from '../hub/hub.js'
@@ -257,5 +260,45 @@ describe('Node sink: events written straight to the socket, chunk-framed once', 
     } finally {
       OutgoingMessage.prototype.write = original
     }
+  })
+
+  it('frames events the same way over TLS (HTTPS), one socket write each', async () => {
+    const fixtures = new URL('../../test-fixtures/', import.meta.url)
+    const key = readFileSync(new URL('localhost.key', fixtures))
+    const cert = readFileSync(new URL('localhost.crt', fixtures))
+    hub = createHub({ epoch: 'raw', heartbeatMs: 0 })
+    const h = hub
+    const writes: number[] = []
+    server = await listen(
+      createHttpsServer({ key, cert }, (req, res) => {
+        void serveNode(h, {}, req, requestInfo(req), res).then(() => {
+          const socket = res.socket!
+          const write = socket.write
+          socket.write = function (this: net.Socket, chunk: Uint8Array, ...rest: never[]) {
+            writes.push(chunk.length)
+            return write.call(this, chunk, ...rest)
+          } as typeof socket.write
+        })
+      }) as never,
+    )
+    const port = Number(new URL(server.url).port)
+    const socket = tls.connect({ port, host: '127.0.0.1', ca: cert, servername: 'localhost' })
+    const reader = new ChunkedReader()
+    socket.on('data', (d: Buffer) => reader.push(d))
+    socket.on('error', () => {})
+    socket.write('GET /?topic=t HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    await waitFor(() => h.subscriberCount() === 1, 'subscriber')
+    await new Promise((r) => setTimeout(r, 20))
+    let expected = ''
+    for (const data of ['secure one', 'x'.repeat(30_000), 'secure two']) {
+      const id = await h.publish('t', { data })
+      expected += `id: ${id}\ndata: ${data}\n\n`
+      await new Promise((r) => setImmediate(r))
+    }
+    await waitFor(() => reader.body.length >= expected.length, 'all events')
+    expect(reader.body).toBe(expected)
+    // The small events went out in one write each; the big one framed around itself (three, corked).
+    expect(writes.length).toBe(5)
+    socket.destroy()
   })
 })
