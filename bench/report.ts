@@ -47,7 +47,7 @@ const latency = load<{
   config: { subscribers: number; rounds: number; blockMs: number }
   results: LatencyResult[]
 }>('latency')
-const memory = load<{ idle: number; results: MemoryResult[] }>('memory')
+const memory = load<{ idle: number; repeats?: number; results: MemoryResult[] }>('memory')
 const slow = load<{
   config: {
     readers: number
@@ -499,7 +499,8 @@ if (memory) {
     `The server's RSS and V8 heap after \`gc()\`, before and after ${fmt(memory.idle)} streams connect, divided by`,
     `their number; the baseline is taken after 200 streams connected and left, so compiled code and pools do`,
     'not count. RSS moves by a few kilobytes per stream between runs (the allocator returns memory lazily);',
-    'the heap is the steadier figure.',
+    "the heap is the steadier figure. Each Herald adapter is measured at the same moment as its framework's",
+    `floor${(memory.repeats ?? 1) > 1 ? `, and each figure is the median of ${memory.repeats} runs` : ''}.`,
     '',
     table(body),
     '',

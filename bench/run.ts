@@ -53,7 +53,7 @@ if (wanted('latency')) {
     {
       subscribers: quick ? 300 : 1000,
       rates: [10, 50],
-      rounds: quick ? 1 : 2,
+      rounds: quick ? 1 : 4,
       blockMs: quick ? 600 : 2000,
     },
   )
@@ -61,7 +61,17 @@ if (wanted('latency')) {
 }
 if (wanted('memory')) {
   step('memory per idle subscriber')
-  const r = await memory(KINDS, quick ? 500 : 5000)
+  // Each Herald adapter beside its framework's floor and that framework's own helper, at the same moment.
+  const batches: ServerKind[][] = [
+    ['node', 'herald-node', 'better-sse'],
+    ['express-floor', 'herald-express', 'express-sse'],
+    ['koa-floor', 'herald-koa', 'fastify-sse'],
+    ['hono-floor', 'herald-hono', 'hono-sse'],
+    ['h3-floor', 'herald-h3', 'h3-sse'],
+  ]
+  const missing = KINDS.filter((k) => !batches.flat().includes(k))
+  if (missing.length > 0) throw new Error(`memory batches leave out ${missing.join(', ')}`)
+  const r = await memory(batches, quick ? 500 : 5000, quick ? 1 : 3)
   saveResults('memory', { mode, ...r })
 }
 if (wanted('slow')) {

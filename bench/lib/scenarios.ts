@@ -89,22 +89,48 @@ export interface MemoryResult {
   heapPerSubscriber: number
   before: MemoryReply
   after: MemoryReply
+  /** Each run's figures (bytes per subscriber) when the scenario repeats. */
+  runs?: { rss: number; heap: number }[]
 }
 
-/** Memory per idle subscriber: RSS and heap after gc, before and after `idle` streams connect. */
-export async function memory(kinds: ServerKind[], idle: number) {
-  const results: MemoryResult[] = []
-  // Three servers at a time: each one's memory is its own process's, only the timing is shared.
-  for (let i = 0; i < kinds.length; i += 3) {
-    const batch = await Promise.all(kinds.slice(i, i + 3).map((kind) => memoryOf(kind, idle)))
-    for (const r of batch) {
-      results.push(r)
-      log(
-        `  memory ${r.kind.padEnd(15)} RSS ${Math.round(r.rssPerSubscriber)} B/sub, heap ${Math.round(r.heapPerSubscriber)} B/sub`,
-      )
+/**
+ * Memory per idle subscriber: RSS and heap after gc, before and after `idle` streams connect. `batches`
+ * run side by side (each server's memory is its own process's, only the timing is shared), so a Herald
+ * adapter is measured beside its framework's floor; the whole set runs `repeats` times and each server's
+ * figures are the median of its runs (RSS moves with the allocator between runs; heap barely does).
+ */
+export async function memory(batches: ServerKind[][], idle: number, repeats = 1) {
+  const runs = new Map<ServerKind, MemoryResult[]>()
+  for (let round = 0; round < repeats; round++) {
+    for (const kinds of batches) {
+      const batch = await Promise.all(kinds.map((kind) => memoryOf(kind, idle)))
+      for (const r of batch) {
+        const list = runs.get(r.kind) ?? []
+        list.push(r)
+        runs.set(r.kind, list)
+      }
     }
   }
-  return { idle, results }
+  const results: MemoryResult[] = []
+  for (const [kind, list] of runs) {
+    const rss = median(list.map((r) => r.rssPerSubscriber))
+    const heap = median(list.map((r) => r.heapPerSubscriber))
+    // The run whose RSS is the median keeps its before/after snapshots.
+    const mid = list.find((r) => r.rssPerSubscriber === rss) ?? list[0]!
+    results.push({
+      ...mid,
+      rssPerSubscriber: rss,
+      heapPerSubscriber: heap,
+      runs: list.map((r) => ({ rss: r.rssPerSubscriber, heap: r.heapPerSubscriber })),
+    })
+    log(
+      `  memory ${kind.padEnd(15)} RSS ${Math.round(rss)} B/sub, heap ${Math.round(heap)} B/sub` +
+        (list.length > 1
+          ? ` (median of ${list.length}; RSS ${list.map((r) => Math.round(r.rssPerSubscriber)).join(', ')})`
+          : ''),
+    )
+  }
+  return { idle, repeats, results }
 }
 
 async function memoryOf(kind: ServerKind, idle: number): Promise<MemoryResult> {
