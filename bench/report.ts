@@ -11,6 +11,7 @@ import type {
   ChurnResult,
   LatencyResult,
   MemoryResult,
+  SlowConfig,
   SlowResult,
   ThroughputSummary,
 } from './lib/scenarios.ts'
@@ -49,14 +50,8 @@ const latency = load<{
 }>('latency')
 const memory = load<{ idle: number; repeats?: number; results: MemoryResult[] }>('memory')
 const slow = load<{
-  config: {
-    readers: number
-    stalled: number
-    seconds: number
-    bytes: number
-    warmMs: number
-    sliceMs?: number
-  }
+  // Results saved before the scenario took turns have no sliceMs.
+  config: Omit<SlowConfig, 'sliceMs'> & { sliceMs?: number }
   results: SlowResult[]
 }>('slow')
 const churn = load<{ config: { cycles: number; concurrency: number; warm: number }; results: ChurnResult[] }>(

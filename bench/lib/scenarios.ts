@@ -255,6 +255,16 @@ export interface SlowResult {
   stalledStillOpen: number
 }
 
+/** The slow-consumer scenario's settings, as saved with its results. */
+export interface SlowConfig {
+  readers: number
+  stalled: number
+  seconds: number
+  bytes: number
+  warmMs: number
+  sliceMs: number
+}
+
 /**
  * Slow consumers: `readers` streams that read and `stalled` that never read, 1 KiB events as fast as the
  * readers accept; the same traffic without the stalled ones is the reference for the readers' latency.
@@ -263,17 +273,7 @@ export interface SlowResult {
  * the other, the two p99s came from different seconds of a shared machine, and their ratio moved between
  * 0.5 and 2.3 from run to run for any server, Herald and the hand-written floor alike.
  */
-export async function slowConsumers(
-  kinds: ServerKind[],
-  config: {
-    readers: number
-    stalled: number
-    seconds: number
-    bytes: number
-    warmMs: number
-    sliceMs: number
-  },
-) {
+export async function slowConsumers(kinds: ServerKind[], config: SlowConfig) {
   const results: SlowResult[] = []
   const slices = Math.max(1, Math.round((config.seconds * 1000) / config.sliceMs))
   for (const kind of kinds) {

@@ -2,7 +2,6 @@
 // it as an unhandled rejection: a hub on the Redis broker with no Redis behind it (nothing listens on its
 // port), which is what a Redis outage looks like to the hub. It lives at the root, not in the conformance
 // package, as it needs the Redis broker: the conformance package depending on it would make a build cycle.
-import { createServer } from 'node:net'
 import {
   BrowserPool,
   backpressureSlowConsumer,
@@ -15,18 +14,8 @@ import { createHub } from '@herald/sse-core'
 import { createRedisBroker } from '@herald/sse-redis'
 import { afterAll, expect, it } from 'vitest'
 import { start } from '../../packages/conformance/test/fixtures/reference-server.js'
-
-/** A loopback port nobody listens on (bound with port 0, then released). */
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
+// A free port that nobody listens on once released: the Redis that is not there.
+import { freePort } from '../../packages/redis/src/test-utils/redis-server.js'
 
 const unhandled: unknown[] = []
 const onUnhandled = (reason: unknown) => unhandled.push(reason)
@@ -36,7 +25,7 @@ afterAll(() => {
 })
 
 it('checks that publish on the hub fail with the broker error as their reason', async () => {
-  const url = `redis://127.0.0.1:${await deadPort()}`
+  const url = `redis://127.0.0.1:${await freePort()}`
   const silent = { warn: () => {}, info: () => {} }
   const source = targetServer({ name: 'reference server, Redis unreachable', start }, (options) =>
     createHub({ ...options, broker: createRedisBroker({ url, namespace: 'conformance', logger: silent }) }),

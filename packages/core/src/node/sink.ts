@@ -106,7 +106,8 @@ const CRLF = Buffer.from('\r\n', 'latin1')
  */
 function rawSocket(res: NodeResponse, write: unknown): RawSocket | undefined {
   const r = res as Partial<ServerResponse> & { chunkedEncoding?: boolean; _hasBody?: boolean }
-  if (write !== nodeWrite || OutgoingMessage.prototype.write !== nodeWrite) return undefined
+  // A prototype patched after this module loaded is what `write` resolves to, so it fails this too.
+  if (write !== nodeWrite) return undefined
   if (r.chunkedEncoding !== true || r._hasBody !== true || !r.headersSent || r.writableEnded) return undefined
   const socket = r.socket as unknown as RawSocket | null | undefined
   if (!socket || typeof socket.write !== 'function' || !socket.writable) return undefined
@@ -124,7 +125,7 @@ const forgetFramed = () => {
   framed = undefined
   forgetScheduled = false
 }
-/** Chunks bigger than this (a backlog for one stream) are not copied to be framed: see `writeFramed`. */
+/** Chunks bigger than this (a backlog for one stream) are not copied to be framed: `write` frames around them. */
 const MAX_FRAMED_COPY = 16 * 1024
 
 /** `chunk` in HTTP/1.1 chunked framing, made once per chunk and task; undefined if too big to copy. */
@@ -267,27 +268,24 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
         ok = socket.write(CRLF)
         socket.uncork()
       }
-      if (!ok && !this.waitingForDrain) {
-        this.waitingForDrain = true
-        socket.once('drain', () => {
-          this.waitingForDrain = false
-          this.fireDrain()
-        })
-      }
+      if (!ok) this.awaitDrain(socket)
       return ok
     }
     const out = this.out
     const ok = this.directWrite ? this.directWrite.call(out, chunk) : out.write(chunk)
     if (this.flushOut) out.flush!()
-    if (!ok && !this.waitingForDrain) {
-      // Listen for drain only while full: an idle stream carries no drain listener.
-      this.waitingForDrain = true
-      this.res.once('drain', () => {
-        this.waitingForDrain = false
-        this.fireDrain()
-      })
-    }
+    if (!ok) this.awaitDrain(this.res)
     return ok
+  }
+
+  /** Listens for `drain` on what the last write went to, only while full: an idle stream carries none. */
+  private awaitDrain(from: { once(event: 'drain', listener: () => void): unknown }): void {
+    if (this.waitingForDrain) return
+    this.waitingForDrain = true
+    from.once('drain', () => {
+      this.waitingForDrain = false
+      this.fireDrain()
+    })
   }
 
   end(): void {
