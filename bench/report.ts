@@ -9,6 +9,7 @@ import { compile, type TopLevelSpec } from 'vega-lite'
 import type { Slice } from './lib/harness.ts'
 import type {
   ChurnResult,
+  HeapBreakdown,
   LatencyResult,
   MemoryResult,
   SlowConfig,
@@ -48,7 +49,12 @@ const latency = load<{
   config: { subscribers: number; rounds: number; blockMs: number }
   results: LatencyResult[]
 }>('latency')
-const memory = load<{ idle: number; repeats?: number; results: MemoryResult[] }>('memory')
+const memory = load<{
+  idle: number
+  repeats?: number
+  results: MemoryResult[]
+  breakdown?: { idle: number; pairs: HeapBreakdown[] }
+}>('memory')
 const slow = load<{
   // Results saved before the scenario took turns have no sliceMs.
   config: Omit<SlowConfig, 'sliceMs'> & { sliceMs?: number }
@@ -511,6 +517,7 @@ if (memory) {
       "bytes of heap to what each framework's floor holds per stream.",
       '',
     )
+  if (memory.breakdown) out.push(...breakdownSection(memory.breakdown, m))
   const herald = m.find((r) => r.kind === 'herald-node')
   if (herald) {
     targets.push({
@@ -547,6 +554,79 @@ if (memory) {
       kind: 'max',
     })
   }
+}
+
+/** What the kinds of object in a heap breakdown are, for the ones whose name does not say. */
+function explain(what: string): string | undefined {
+  if (what === 'Subscriber') return "Herald's per-stream state in the hub"
+  if (what === 'NodeSink') return "Herald's writer on the Node response"
+  if (what.startsWith('Object { address, family'))
+    return "the socket's cached peer address (`socket.remoteAddress`), which the adapters read as the client key for `maxSubscribersPerClient` and the log line"
+  if (what.startsWith('Object {') && what.includes('x-accel-buffering'))
+    return "the response's header map with Herald's headers in it: Node keeps one for the life of a response when middleware set a header before the route (the floor's map has fewer entries: the row with its names shows it taken away); each entry is a `[name, value]` array, the `Array` and `(object elements)` rows"
+  if (what === '(strings)') return "strings, among them the response head (Herald's is longer by its headers)"
+  if (what === '(compiled code)') return 'code V8 compiled between the two snapshots: not held per stream'
+  if (what === 'function (anonymous)' || what === 'system / Context (hidden)')
+    return "a closure per stream and its scope (a negative figure: the floor's `close` listener per response, where Herald shares one listener)"
+  return undefined
+}
+
+/** The heap breakdown: Herald's server minus its floor, per stream, by kind of object. */
+function breakdownSection(b: { idle: number; pairs: HeapBreakdown[] }, m: MemoryResult[]): string[] {
+  const pairs = b.pairs
+  const kinds: string[] = []
+  for (const p of pairs)
+    for (const r of p.rows) if (r.what !== '(everything else)' && !kinds.includes(r.what)) kinds.push(r.what)
+  kinds.push('(everything else)')
+  const cell = (p: HeapBreakdown, what: string) => {
+    const r = p.rows.find((y) => y.what === what)
+    if (!r || Math.abs(r.bytes) < 0.5) return ''
+    const n = Math.round(r.count * 100) / 100
+    return `${fmt(r.bytes)}${Number.isInteger(n) && n !== 0 ? ` (${n})` : ''}`
+  }
+  const body: string[][] = [
+    ['kind of object', ...pairs.map((p) => `${label(p.herald)} − ${label(p.floor)}`)],
+    ...kinds.map((k) => [k.replace(/\|/g, '\\|'), ...pairs.map((p) => cell(p, k))]),
+    ['**total**', ...pairs.map((p) => `**${fmt(p.rows.reduce((s, r) => s + r.bytes, 0))}**`)],
+  ]
+  const budget = pairs.flatMap((p) => {
+    const floor = m.find((r) => r.kind === p.floor)
+    if (!floor || p.floor === 'node') return []
+    const own = p.rows
+      .filter((r) => r.what === 'Subscriber' || r.what === 'NodeSink')
+      .reduce((s, r) => s + r.bytes, 0)
+    return [
+      `${label(p.herald)}: ${fmt(0.05 * floor.heapPerSubscriber)} B of room, ${fmt(own)} B for the subscriber and sink`,
+    ]
+  })
+  // One line per explanation, naming every row it covers (the header maps differ by framework).
+  const explained = new Map<string, string[]>()
+  for (const k of kinds) {
+    const e = explain(k)
+    if (e) explained.set(e, [...(explained.get(e) ?? []), k])
+  }
+  const legend = [...explained].map(([e, ks]) => `- ${ks.map((k) => `\`${k}\``).join(', ')}: ${e}.`)
+  return [
+    '### Where the extra heap goes',
+    '',
+    `Each pair again, one server at a time, with a heap snapshot before and after ${fmt(b.idle)} streams connect:`,
+    "bytes (and objects) per stream that Herald's server holds beyond the one it is compared with, by",
+    'kind of object (a class by its name, a plain object by its property names). Rows under 8 bytes are',
+    'summed in the last one; a blank cell is under half a byte.',
+    '',
+    table(body),
+    '',
+    ...legend,
+    '',
+    ...(budget.length > 0
+      ? [
+          "A heap target of 1.05× the floor leaves Herald 5% of the floor's bytes per stream. " +
+            budget.join('; ') +
+            '.',
+          '',
+        ]
+      : []),
+  ]
 }
 
 if (slow) {

@@ -2,7 +2,7 @@
 // another, then the report (docs/benchmarks.md and its charts) from the results. Knobs: ONLY=<scenario,...>.
 import { execSync } from 'node:child_process'
 import { saveResults } from './lib/results.ts'
-import { churn, latency, memory, slowConsumers, throughput } from './lib/scenarios.ts'
+import { churn, heapBreakdown, latency, memory, slowConsumers, throughput } from './lib/scenarios.ts'
 import { KINDS, type ServerKind } from './lib/servers.ts'
 
 const quick = process.argv.includes('--quick')
@@ -72,7 +72,14 @@ if (wanted('memory')) {
   const missing = KINDS.filter((k) => !batches.flat().includes(k))
   if (missing.length > 0) throw new Error(`memory batches leave out ${missing.join(', ')}`)
   const r = await memory(batches, quick ? 500 : 5000, quick ? 1 : 3)
-  saveResults('memory', { mode, ...r })
+  // Where each adapter's extra bytes go, from heap snapshots (about a minute: not in the quick run).
+  const breakdown = quick
+    ? undefined
+    : await heapBreakdown(
+        batches.map(([floor, herald]) => ({ floor: floor!, herald: herald! })),
+        2000,
+      )
+  saveResults('memory', { mode, ...r, breakdown })
 }
 if (wanted('slow')) {
   step('slow consumers: 200 readers + 5 never reading, 1 KiB events')

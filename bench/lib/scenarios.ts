@@ -1,4 +1,7 @@
 // The scenarios of `pnpm bench`. Each returns plain data (saved as JSON, read by the report).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { CountingStream } from './frame-counter.ts'
 import {
   closeAll,
@@ -12,6 +15,7 @@ import {
   sleep,
   withTimeout,
 } from './harness.ts'
+import { type BreakdownRow, difference, type HeapTotals, heapTotals, perStream } from './heap-snapshot.ts'
 import type { MemoryReply, PublishMode } from './server-process.ts'
 import type { ServerKind } from './servers.ts'
 
@@ -156,6 +160,69 @@ async function memoryOf(kind: ServerKind, idle: number): Promise<MemoryResult> {
       before,
       after,
     }
+  } finally {
+    await server.stop()
+  }
+}
+
+export interface HeapBreakdown {
+  herald: ServerKind
+  floor: ServerKind
+  /** Herald's server minus the floor's, per stream, by kind of object (see `heapTotals`). */
+  rows: BreakdownRow[]
+}
+
+/**
+ * Where Herald's extra memory per idle stream goes: each server of a pair takes a heap snapshot before and
+ * after `idle` streams connect (after the same warm-up as `memory`); what each holds per stream, by kind of
+ * object, is compared with the other's. The snapshots are deleted once read.
+ */
+export async function heapBreakdown(
+  pairs: { floor: ServerKind; herald: ServerKind }[],
+  idle: number,
+): Promise<{ idle: number; pairs: HeapBreakdown[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-heap-'))
+  try {
+    const out: HeapBreakdown[] = []
+    for (const pair of pairs) {
+      const floor = await heapPerStream(pair.floor, idle, dir)
+      const herald = await heapPerStream(pair.herald, idle, dir)
+      const rows = difference(floor, herald)
+      out.push({ ...pair, rows })
+      const total = rows.reduce((sum, r) => sum + r.bytes, 0)
+      log(`  heap ${pair.herald.padEnd(15)} ${Math.round(total)} B/stream more than ${pair.floor}`)
+    }
+    return { idle, pairs: out }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function heapPerStream(kind: ServerKind, idle: number, dir: string): Promise<HeapTotals> {
+  const server = await ServerProcess.start(kind)
+  try {
+    const warm = await connect(server.port, 200)
+    await server.waitForCount(200)
+    closeAll(warm)
+    await server.waitForCount(0)
+    await sleep(200)
+    const snapshot = async (name: string) => {
+      const { path } = await server.ask(
+        { type: 'snapshot', path: join(dir, `${kind}-${name}.heapsnapshot`) },
+        'snapshot',
+        120_000,
+      )
+      const totals = heapTotals(path)
+      rmSync(path, { force: true })
+      return totals
+    }
+    const before = await snapshot('before')
+    const streams = await connect(server.port, idle)
+    await server.waitForCount(idle)
+    await sleep(300)
+    const after = await snapshot('after')
+    closeAll(streams)
+    return perStream(before, after, idle)
   } finally {
     await server.stop()
   }

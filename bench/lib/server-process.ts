@@ -1,5 +1,6 @@
 // One bench server in its own process, so its CPU and memory are its own: `server-process.ts <kind>`.
 // The bench process drives it over IPC (Command / Reply below). Only 127.0.0.1 is ever bound.
+import { writeHeapSnapshot } from 'node:v8'
 import { EPOCH, type ServerKind, startServer } from './servers.ts'
 
 /**
@@ -15,6 +16,8 @@ export type Command =
   | { type: 'stop' }
   | { type: 'report' }
   | { type: 'memory' }
+  /** Write a heap snapshot of this process to `path`. */
+  | { type: 'snapshot'; path: string }
 
 export interface MemoryReply {
   type: 'memory'
@@ -31,6 +34,7 @@ export type Reply =
   | { type: 'stopped'; published: number }
   | { type: 'report'; cpuMicros: number; wallMs: number; published: number }
   | MemoryReply
+  | { type: 'snapshot'; path: string }
 
 const kind = process.argv[2] as ServerKind
 const send = (reply: Reply) => process.send!(reply)
@@ -127,6 +131,10 @@ process.on('message', (cmd: Command) => {
       })
       break
     }
+    case 'snapshot':
+      // Taking the snapshot collects garbage first.
+      send({ type: 'snapshot', path: writeHeapSnapshot(cmd.path) })
+      break
     case 'memory': {
       if (!gc) throw new Error('run with --expose-gc')
       gc()
