@@ -5,6 +5,16 @@ import type { Context, Middleware } from 'koa'
 /** Socket errors that only say the client went away (a reset connection, a write after it left). */
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
 
+function clientGone(ctx: Context, err: unknown): boolean {
+  return ctx.res.headersSent && CLIENT_GONE.has((err as { code?: string } | null)?.code ?? '')
+}
+
+/** `ctx.onerror` while a stream is served: the app's own (from the context's prototype), bar a client leaving. */
+function onStreamError(this: Context, err: Error): void {
+  if (clientGone(this, err)) return
+  ;(Object.getPrototypeOf(this) as Context).onerror.call(this, err)
+}
+
 /**
  * A Koa (2 or 3) middleware that streams a hub's events to the client as Server-Sent Events. Mount it on a
  * `@koa/router` route or with `app.use`; it ends the chain (it does not call `next`).
@@ -22,12 +32,14 @@ const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_
 export function sse(hub: Hub, options: StreamOptions<Context> = {}): Middleware {
   return async (ctx: Context): Promise<void> => {
     // Koa reports a socket error on any response to the app's 'error' handler (through on-finished). Once a
-    // stream is out, a client resetting its connection is how it leaves, not an error of the app.
-    const report = ctx.onerror
-    ctx.onerror = (err) => {
-      if (ctx.res.headersSent && CLIENT_GONE.has((err as { code?: string } | null)?.code ?? '')) return
-      report.call(ctx, err)
-    }
+    // stream is out, a client resetting its connection is how it leaves, not an error of the app. One
+    // shared function (no closure per stream) unless an earlier middleware gave this context its own.
+    if (Object.hasOwn(ctx, 'onerror')) {
+      const report = ctx.onerror
+      ctx.onerror = (err) => {
+        if (!clientGone(ctx, err)) report.call(ctx, err)
+      }
+    } else ctx.onerror = onStreamError
     const info: RequestInfo = {
       // The raw target: the core parses it and answers 400 to one it cannot (an absolute URL with a bad port).
       url: ctx.originalUrl,

@@ -169,6 +169,46 @@ describe.each(majors)("%s and the app's 'error' handler", (name, KoaApp) => {
     })
   }
 
+  it("keeps an earlier middleware's own ctx.onerror: it gets real errors, not clients leaving", async () => {
+    hub = createHub({ heartbeatMs: 0 })
+    const seen: string[] = []
+    const app = new KoaApp()
+    app.on('error', () => {})
+    app.use(async (ctx, next) => {
+      const inherited = ctx.onerror
+      ctx.onerror = function (this: typeof ctx, err) {
+        // Koa calls it with null when a response finishes without error.
+        if (err) seen.push((err as { code?: string }).code ?? err.message)
+        inherited.call(this, err)
+      }
+      await next()
+    })
+    app.use(
+      sse(hub, {
+        topics: (ctx) => {
+          if (ctx.query.broken) throw new Error('topics exploded')
+          return ['t']
+        },
+      }),
+    )
+    server = await listen(createServer(app.callback()))
+    const { port } = new URL(server.url)
+    const socket = await new Promise<Socket>((resolve) => {
+      const s = connect(Number(port), '127.0.0.1', () => s.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n'))
+      s.on('error', () => {})
+      s.once('data', () => resolve(s))
+    })
+    await waitFor(() => hub.subscriberCount('t') === 1, 'the subscriber', 2000)
+    socket.resetAndDestroy()
+    hub.publish('t', { data: 'x'.repeat(1000) })
+    await waitFor(() => hub.subscriberCount() === 0, 'subscriber released', 2000)
+    const broken = await openStream(`${server.url}events?broken=1`)
+    expect(broken.status).toBe(500)
+    await broken.ended
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(seen).toEqual(['topics exploded'])
+  })
+
   it('sees no error when stream clients reset their connection (TCP RST, as a dropped network does)', async () => {
     hub = createHub({ heartbeatMs: 0 })
     const errors: Array<{ code?: string }> = []
