@@ -283,6 +283,47 @@ describe('hub API', () => {
     expect(await hub.publish('t', { data: 'ok' })).toMatch(/-1$/)
   })
 
+  it('skips reading pending for a paced event only when the budget exceeds the high-water mark', async () => {
+    // A budget past the 64 MiB that the subscriber's flags hold keeps the fast path; one below the
+    // sink's high-water mark never takes it. Either way every event arrives.
+    for (const [budgetBytes, readsPending] of [
+      [1024, true],
+      [2 ** 32, false],
+    ] as const) {
+      const written: string[] = []
+      let pendingReads = 0
+      const sink = {
+        highWaterMark: 16 * 1024,
+        closed: false,
+        get pending() {
+          pendingReads++
+          return 0
+        },
+        write(chunk: Uint8Array) {
+          written.push(new TextDecoder().decode(chunk))
+          return true
+        },
+        attach() {},
+        onDrain() {},
+        onClose() {},
+        end() {},
+      }
+      const hub = createHub({ budgetBytes, heartbeatMs: 0 })
+      hub.subscribe({ sink, topics: ['t'] })
+      for (const data of ['a', 'b', 'c']) {
+        await hub.publish('t', { data })
+        await new Promise((r) => setImmediate(r))
+      }
+      expect(written.join('').match(/^data: .*$/gm), String(budgetBytes)).toEqual([
+        'data: a',
+        'data: b',
+        'data: c',
+      ])
+      expect(pendingReads > 0, String(budgetBytes)).toBe(readsPending)
+      await hub.close()
+    }
+  })
+
   it('throws typed limit errors from subscribe', async () => {
     const { createWebSink } = await import('../sink/web.js')
     const hub = createHub({ maxSubscribers: 1 })

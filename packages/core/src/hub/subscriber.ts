@@ -39,6 +39,23 @@ enum State {
   Closed = 2,
 }
 
+// `Subscriber.flags`: the state in the low two bits, two booleans, then `fastRoom` (signed) above them.
+// One small integer instead of four fields: the subscriber's size is the per-stream cost.
+const STATE = 3
+/** Waiting in the hub's flush list. */
+const SCHEDULED = 4
+/** The sink said it was full; nothing is written until it drains. */
+const BLOCKED = 8
+const ROOM_SHIFT = 4
+/** The largest `fastRoom` kept (64 MiB): the flags stay a small integer even where those have 31 bits. */
+const MAX_FAST_ROOM = (1 << 26) - 1
+
+/** The `fastRoom` of a sink with this high-water mark, -1 without one (or without room). */
+function fastRoom(highWaterMark: number | undefined, budgetBytes: number): number {
+  const room = typeof highWaterMark === 'number' ? budgetBytes - highWaterMark : -1
+  return room >= 0 ? Math.min(Math.floor(room), MAX_FAST_ROOM) : -1
+}
+
 /** A subscriber's state that most streams never need, made on first use. */
 class Occasional {
   /** Live events held back while a replay is looked up (`Replaying`), and their bytes. */
@@ -67,24 +84,21 @@ class Occasional {
  * queued, and the frames queued in one tick leave in one `sink.write` (up to `maxWriteBytes`).
  */
 export class Subscriber implements Subscription, SinkOwner {
-  private state = State.Live
+  /**
+   * The state, SCHEDULED, BLOCKED, and `fastRoom` (`flags >> ROOM_SHIFT`): an event at most this large
+   * fits the budget whenever the queue is empty and the sink is not full (then the sink holds less than
+   * its high-water mark), so there is no need to read `pending`. -1: always check.
+   */
+  private flags: number
   // Idle subscribers share one empty queue; a subscriber gets its own on its first frame.
   private queue: FrameQueue = NO_QUEUE
   /** Highest delivery stamp queued: an event published to several of its topics is queued once. */
   lastSeq = 0
-  scheduled = false
-  /** The sink said it was full; nothing is written until it drains. */
-  private blocked = false
   lastWriteAt: number
   /** When it subscribed (the hub's clock), and what it was sent: for the log line when it ends. */
   readonly openedAt: number
   frames = 0
   bytes = 0
-  /**
-   * An event at most this large fits the budget whenever the queue is empty and the sink is not full
-   * (then the sink holds less than its high-water mark): no need to read `pending`. -1: always check.
-   */
-  private readonly fastRoom: number = -1
   // What only some streams ever need (a replay, a full sink, dropped events, an awaited `closed`) is made
   // on first need: an idle stream's size is the per-subscriber cost.
   private more: Occasional | undefined
@@ -100,10 +114,10 @@ export class Subscriber implements Subscription, SinkOwner {
     this.openedAt = this.lastWriteAt
     const attachable = sink as unknown as Partial<AttachableSink>
     if (typeof attachable.attach === 'function') {
+      this.flags = (fastRoom(attachable.highWaterMark, hub.options.budgetBytes) << ROOM_SHIFT) | State.Live
       attachable.attach(this)
-      const hwm = attachable.highWaterMark
-      if (typeof hwm === 'number') this.fastRoom = hub.options.budgetBytes - hwm
     } else {
+      this.flags = (-1 << ROOM_SHIFT) | State.Live
       sink.onDrain(() => this.onSinkDrain())
       sink.onClose(() => this.onSinkClose())
     }
@@ -122,6 +136,28 @@ export class Subscriber implements Subscription, SinkOwner {
   private occasional(): Occasional {
     this.more ??= new Occasional()
     return this.more
+  }
+
+  /** True while it waits in the hub's flush list (so it is listed once); set by the scheduler. */
+  get scheduled(): boolean {
+    return (this.flags & SCHEDULED) !== 0
+  }
+
+  set scheduled(value: boolean) {
+    this.flags = value ? this.flags | SCHEDULED : this.flags & ~SCHEDULED
+  }
+
+  private get state(): State {
+    return this.flags & STATE
+  }
+
+  private set state(state: State) {
+    this.flags = (this.flags & ~STATE) | state
+  }
+
+  /** Asks the hub for a flush, unless one is coming or the sink is full (its drain flushes). */
+  private flushSoon(): void {
+    if ((this.flags & (SCHEDULED | BLOCKED)) === 0) this.hub.schedule(this)
   }
 
   private ownQueue(): FrameQueue {
@@ -146,13 +182,14 @@ export class Subscriber implements Subscription, SinkOwner {
   /** Queues a live event (the hot path: no allocation beyond the queue slot). */
   offer(entry: QueueEntry): void {
     if (entry.seq <= this.lastSeq) return
+    const flags = this.flags
     const more = this.more
-    if (more !== undefined && more.replayedUpTo !== undefined && this.state === State.Live) {
+    if (more !== undefined && more.replayedUpTo !== undefined && (flags & STATE) === State.Live) {
       if ((this.hub.compareIds!(entry.id!, more.replayedUpTo) ?? 1) <= 0) return
       more.replayedUpTo = undefined
     }
-    if (this.state !== State.Live) {
-      if (this.state === State.Replaying && more!.held!.at(-1) !== entry) {
+    if ((flags & STATE) !== State.Live) {
+      if ((flags & STATE) === State.Replaying && more!.held!.at(-1) !== entry) {
         // A store that takes too long to answer: held events count against the budget like queued ones.
         more!.heldBytes += entry.bytes.length
         if (more!.heldBytes > this.hub.options.budgetBytes) this.close('slow-consumer')
@@ -162,11 +199,11 @@ export class Subscriber implements Subscription, SinkOwner {
     }
     this.lastSeq = entry.seq
     const queue = this.queue
-    if (queue.length === 0 && !this.blocked && entry.bytes.length <= this.fastRoom) {
+    if (queue.length === 0 && (flags & BLOCKED) === 0 && entry.bytes.length <= flags >> ROOM_SHIFT) {
       // The paced case: nothing queued and the sink has room, so the budget holds without asking it.
       if (queue === NO_QUEUE) this.ownQueue().push(entry)
       else queue.push(entry)
-      if (!this.scheduled) this.hub.schedule(this)
+      if ((flags & SCHEDULED) === 0) this.hub.schedule(this)
       return
     }
     const { options, metrics } = this.hub
@@ -180,7 +217,7 @@ export class Subscriber implements Subscription, SinkOwner {
       metrics.dropped += result.dropped
       this.occasional().dropped += result.dropped
     }
-    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
+    this.flushSoon()
   }
 
   /** Queues frames that bypass the budget: the connect preamble, replayed history, a final event. */
@@ -192,7 +229,7 @@ export class Subscriber implements Subscription, SinkOwner {
   queueNotice(entry: QueueEntry): void {
     if (this.state === State.Closed) return
     this.ownQueue().push(entry)
-    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
+    this.flushSoon()
   }
 
   /** Holds live events back until `finishReplay` (for a store that answers asynchronously). */
@@ -211,7 +248,7 @@ export class Subscriber implements Subscription, SinkOwner {
     more.heldBytes = 0
     this.state = State.Live
     for (const e of held) this.offer(e)
-    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
+    this.flushSoon()
   }
 
   /**
@@ -260,7 +297,7 @@ export class Subscriber implements Subscription, SinkOwner {
       // The broker may still deliver events the replay had (its live channel lags its history).
       if (upTo !== undefined && compare) more.replayedUpTo = upTo
     }
-    if (!this.scheduled && !this.blocked) this.hub.schedule(this)
+    this.flushSoon()
   }
 
   /**
@@ -270,13 +307,13 @@ export class Subscriber implements Subscription, SinkOwner {
    * Called by the hub once per tick for scheduled subscribers, and on drain.
    */
   flush(now: number): void {
-    this.scheduled = false
+    const flags = this.flags & ~SCHEDULED
+    this.flags = flags
     const queue = this.queue
     if (
       queue.length === 1 &&
       (this.more === undefined || this.more.dropped === 0) &&
-      this.state === State.Live &&
-      !this.blocked &&
+      (flags & (STATE | BLOCKED)) === State.Live &&
       !this.sink.closed
     ) {
       // One event since the last write (the paced case): its shared bytes go out as they are.
@@ -294,7 +331,7 @@ export class Subscriber implements Subscription, SinkOwner {
       return
     }
     const { metrics, options } = this.hub
-    while (this.state === State.Live && !this.blocked && !this.sink.closed && queue.length > 0) {
+    while ((this.flags & (STATE | BLOCKED)) === State.Live && !this.sink.closed && queue.length > 0) {
       const n = queue.countUpTo(this.hub.maxWriteBytes)
       let bytes = 0
       let events = 0
@@ -338,9 +375,9 @@ export class Subscriber implements Subscription, SinkOwner {
 
   /** Sends a heartbeat comment if nothing was written for `heartbeatMs`; checks the drain deadline. */
   tick(now: number): void {
-    if (this.state === State.Closed) return
+    if ((this.flags & STATE) === State.Closed) return
     const { options, metrics } = this.hub
-    if (this.blocked) {
+    if ((this.flags & BLOCKED) !== 0) {
       // A sink that took some bytes since the last check is slow, not stuck: restart its clock.
       const more = this.occasional()
       const pending = this.sink.pending
@@ -352,7 +389,11 @@ export class Subscriber implements Subscription, SinkOwner {
       }
       return
     }
-    if (options.heartbeatMs > 0 && !this.scheduled && now - this.lastWriteAt >= options.heartbeatMs) {
+    if (
+      options.heartbeatMs > 0 &&
+      (this.flags & SCHEDULED) === 0 &&
+      now - this.lastWriteAt >= options.heartbeatMs
+    ) {
       metrics.heartbeats++
       this.write(this.hub.frames.heartbeat, now)
     }
@@ -361,7 +402,7 @@ export class Subscriber implements Subscription, SinkOwner {
   private write(chunk: Uint8Array, now: number): void {
     this.lastWriteAt = now
     if (!this.sink.write(chunk) && !this.sink.closed) {
-      this.blocked = true
+      this.flags |= BLOCKED
       const more = this.occasional()
       more.blockedSince = now
       more.pendingAtCheck = this.sink.pending
@@ -375,8 +416,8 @@ export class Subscriber implements Subscription, SinkOwner {
 
   /** The sink can take bytes again. */
   onSinkDrain(): void {
-    if (!this.blocked) return
-    this.blocked = false
+    if ((this.flags & BLOCKED) === 0) return
+    this.flags &= ~BLOCKED
     if (this.queue.length > 0) this.flush(this.hub.now)
   }
 

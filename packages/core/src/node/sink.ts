@@ -155,45 +155,61 @@ function onResponseClose(this: { [SINK]?: NodeSink }): void {
   this[SINK]?.onPeerClose()
 }
 
+/** `NodeSink.flags` bits: one small integer instead of a field per boolean. */
+const FLUSH_OUT = 1
+const CLOSED = 2
+const WAITING_FOR_DRAIN = 4
+
+/** An HTTP/1.1 socket whose timeout a stream holds off, and the timeout to give back. */
+class HeldSocket {
+  constructor(
+    readonly socket: Timed,
+    readonly timeout: number,
+  ) {}
+}
+
 // A class, not closures: one of these lives per open stream, so its size is the per-subscriber cost.
 // Extends SinkEvents rather than holding one: one object per stream instead of two.
 class NodeSink extends SinkEvents implements Sink, FlushableSink {
   private readonly res: NodeResponse
-  private readonly out: Writable
-  /** `res.flush` when a compression middleware added it (before the route ran), looked up once. */
-  private readonly flushOut: boolean
+  /** FLUSH_OUT: call `res.flush` after each write (a compression middleware added it); CLOSED; WAITING_FOR_DRAIN. */
+  private flags = 0
   /**
-   * The response's own `write` (from its prototype) when a compression middleware wrapped `res.write` and
-   * `res.flush` but stepped aside for this stream (`no-transform`: no Content-Encoding once the headers
-   * are out). Its wrappers then only forward, so every event skips them. Undefined otherwise.
+   * Where events go when not through `res.write`, fixed when the sink is made; one field for two cases,
+   * told apart by `typeof`. An object: the socket events go to directly, chunk-framed (see `rawSocket`).
+   * A function: the response's own `write` (from its prototype) when a compression middleware wrapped
+   * `res.write` and `res.flush` but stepped aside for this stream (`no-transform`: no Content-Encoding
+   * once the headers are out); its wrappers then only forward, so every event skips them.
    */
-  private readonly directWrite: ((this: Writable, chunk: Uint8Array) => boolean) | undefined
-  /** The socket events go to directly, chunk-framed (see `rawSocket`); undefined: through the response. */
-  private readonly socket: RawSocket | undefined
-  readonly highWaterMark: number | undefined
-  private isClosed = false
-  private waitingForDrain = false
-  /** The socket or HTTP/2 session whose idle timeout this stream holds off, until the response closes. */
-  private timed: Timed | undefined
-  /** The socket's timeout to give back (HTTP/1.1). */
-  private heldTimeout = 0
+  private readonly via: RawSocket | ((this: Writable, chunk: Uint8Array) => boolean) | undefined
+  /**
+   * What holds an idle timeout off until the response closes: the HTTP/2 session (its count is on it),
+   * or, rarely (Node's socket timeout is 0 unless set), the HTTP/1.1 socket with its timeout.
+   */
+  private timed: Session | HeldSocket | undefined = undefined
 
   constructor(res: NodeResponse) {
     super()
     this.res = res
-    this.out = res as unknown as Writable
-    const hwm = (res as { writableHighWaterMark?: unknown }).writableHighWaterMark
-    this.highWaterMark = typeof hwm === 'number' ? hwm : undefined
+    const out = res as unknown as Writable
     // The head went out before the sink was made (writeStreamHead): compression has decided by now.
-    this.directWrite = steppedAside(res)
-    this.flushOut = this.directWrite === undefined && typeof this.out.flush === 'function'
-    this.socket = this.flushOut ? undefined : rawSocket(res, this.directWrite ?? this.out.write)
+    const directWrite = steppedAside(res)
+    const flushOut = directWrite === undefined && typeof out.flush === 'function'
+    if (flushOut) this.flags = FLUSH_OUT
+    // Both may apply (a stepped-aside compression over Node's own `write`): then the socket wins.
+    this.via = (flushOut ? undefined : rawSocket(res, directWrite ?? out.write)) ?? directWrite
     // One shared listener (no closure per stream): it finds its sink through the response.
     ;(res as unknown as { [SINK]?: NodeSink })[SINK] = this
     res.on('close', onResponseClose)
     // The client may have left while the request was being authorized.
-    if ((res as { destroyed?: boolean }).destroyed) this.isClosed = true
+    if ((res as { destroyed?: boolean }).destroyed) this.flags |= CLOSED
     else this.holdTimeouts()
+  }
+
+  /** Read once, by the subscriber the sink is given to: not worth a field per stream. */
+  get highWaterMark(): number | undefined {
+    const hwm = (this.res as { writableHighWaterMark?: unknown }).writableHighWaterMark
+    return typeof hwm === 'number' ? hwm : undefined
   }
 
   /**
@@ -222,9 +238,8 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
     }
     const socket = (this.res as { socket?: Timed | null }).socket
     if (socket?.timeout) {
-      this.heldTimeout = socket.timeout
+      this.timed = new HeldSocket(socket, socket.timeout)
       socket.setTimeout(0)
-      this.timed = socket
     }
   }
 
@@ -232,72 +247,74 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
     const timed = this.timed
     if (!timed) return
     this.timed = undefined
-    const held = (timed as Session)[HELD]
-    if (held) {
-      if (--held.streams === 0 && held.timeout && !timed.destroyed) timed.setTimeout(held.timeout)
-    } else if (!timed.destroyed && timed.timeout === 0) {
+    if (timed instanceof HeldSocket) {
+      const socket = timed.socket
       // Unless Node already armed its keep-alive timeout on the socket (it does when the response finishes).
-      timed.setTimeout(this.heldTimeout)
+      if (!socket.destroyed && socket.timeout === 0) socket.setTimeout(timed.timeout)
+      return
     }
+    const held = timed[HELD]
+    if (held && --held.streams === 0 && held.timeout && !timed.destroyed) timed.setTimeout(held.timeout)
   }
 
   get closed(): boolean {
-    return this.isClosed
+    return (this.flags & CLOSED) !== 0
   }
 
   get pending(): number {
-    return this.out.writableLength ?? 0
+    return (this.res as unknown as Writable).writableLength ?? 0
   }
 
   write(chunk: Uint8Array): boolean {
-    if (this.isClosed) return false
-    const socket = this.socket
-    if (socket !== undefined) {
+    const flags = this.flags
+    if ((flags & CLOSED) !== 0) return false
+    const via = this.via
+    if (typeof via === 'object') {
       // The response's `close` follows a socket that stopped being writable; until then, nothing to do.
-      if (!socket.writable) return false
+      if (!via.writable) return false
       // An empty chunk would read as the last one.
-      if (chunk.length === 0) return !socket.writableNeedDrain
+      if (chunk.length === 0) return !via.writableNeedDrain
       const frame = chunkFramed(chunk)
       let ok: boolean
-      if (frame !== undefined) ok = socket.write(frame)
+      if (frame !== undefined) ok = via.write(frame)
       else {
         // A big backlog for this stream alone: framed around it, in one writev, without copying it.
-        socket.cork()
-        socket.write(chunk.length.toString(16) + '\r\n', 'latin1')
-        socket.write(chunk)
-        ok = socket.write(CRLF)
-        socket.uncork()
+        via.cork()
+        via.write(chunk.length.toString(16) + '\r\n', 'latin1')
+        via.write(chunk)
+        ok = via.write(CRLF)
+        via.uncork()
       }
-      if (!ok) this.awaitDrain(socket)
+      if (!ok) this.awaitDrain(via)
       return ok
     }
-    const out = this.out
-    const ok = this.directWrite ? this.directWrite.call(out, chunk) : out.write(chunk)
-    if (this.flushOut) out.flush!()
+    const out = this.res as unknown as Writable
+    const ok = via !== undefined ? via.call(out, chunk) : out.write(chunk)
+    if ((flags & FLUSH_OUT) !== 0) out.flush!()
     if (!ok) this.awaitDrain(this.res)
     return ok
   }
 
   /** Listens for `drain` on what the last write went to, only while full: an idle stream carries none. */
   private awaitDrain(from: { once(event: 'drain', listener: () => void): unknown }): void {
-    if (this.waitingForDrain) return
-    this.waitingForDrain = true
+    if ((this.flags & WAITING_FOR_DRAIN) !== 0) return
+    this.flags |= WAITING_FOR_DRAIN
     from.once('drain', () => {
-      this.waitingForDrain = false
+      this.flags &= ~WAITING_FOR_DRAIN
       this.fireDrain()
     })
   }
 
   end(): void {
-    if (this.isClosed) return
-    this.isClosed = true
+    if ((this.flags & CLOSED) !== 0) return
+    this.flags |= CLOSED
     this.res.end()
     this.fireClose()
   }
 
   abort(): void {
-    this.isClosed = true
-    const out = this.out
+    this.flags |= CLOSED
+    const out = this.res as unknown as Writable
     if (typeof out.destroy === 'function') out.destroy()
     else out.stream?.destroy()
     this.fireClose()
@@ -324,7 +341,7 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
 
   /** The response closed: the client went away, or the stream finished after `end()`. */
   onPeerClose(): void {
-    this.isClosed = true
+    this.flags |= CLOSED
     this.releaseTimeouts()
     this.fireClose()
   }
