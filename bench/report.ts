@@ -513,8 +513,7 @@ if (memory) {
   })
   if (extra.length > 0)
     out.push(
-      `Herald's own objects per stream (its subscriber and the Node sink) add ${fmt(Math.min(...extra))} to ${fmt(Math.max(...extra))}`,
-      "bytes of heap to what each framework's floor holds per stream.",
+      `Herald on a framework holds ${fmt(Math.min(...extra))} to ${fmt(Math.max(...extra))} bytes of heap per stream more than that framework's floor${memory.breakdown ? ' (where they go: below)' : ''}.`,
       '',
     )
   if (memory.breakdown) out.push(...breakdownSection(memory.breakdown, m))
