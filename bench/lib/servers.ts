@@ -3,6 +3,7 @@
 // it themselves) and as `frame`, the complete SSE frame encoded once (for the hand-written floors, which
 // write that one Buffer to every response).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import fastifySse from '@fastify/sse'
 import { createHub, type Hub } from '@herald/sse-core'
@@ -40,6 +41,8 @@ export type ServerKind =
   | 'herald-koa'
   | 'herald-hono'
   | 'herald-h3'
+  | 'node-h2'
+  | 'herald-node-h2'
 
 /** How each server is named in tables and charts. */
 export const LABEL: Record<ServerKind, string> = {
@@ -58,9 +61,21 @@ export const LABEL: Record<ServerKind, string> = {
   'herald-koa': 'Herald on Koa',
   'herald-hono': 'Herald on Hono',
   'herald-h3': 'Herald on h3',
+  'node-h2': 'hand-written node:http2',
+  'herald-node-h2': 'Herald on node:http2',
 }
 
-export const KINDS = Object.keys(LABEL) as ServerKind[]
+/** The h2c servers. Only the scale bench runs them; `pnpm bench` compares the HTTP/1.1 ones. */
+export const H2_KINDS: readonly ServerKind[] = ['node-h2', 'herald-node-h2']
+
+/** The HTTP/1.1 servers, every one of which `pnpm bench` runs. */
+export const KINDS = (Object.keys(LABEL) as ServerKind[]).filter((k) => !H2_KINDS.includes(k))
+
+/**
+ * What an h2c server lets one client connection hold at once. Node's default is unlimited, but say it:
+ * the scale bench multiplexes a few hundred streams on each connection.
+ */
+export const H2_MAX_STREAMS_PER_CONNECTION = 1000
 
 export interface BenchServer {
   port: number
@@ -84,21 +99,50 @@ async function listen(server: http.Server): Promise<number> {
   return (server.address() as AddressInfo).port
 }
 
+/**
+ * An h2c server (HTTP/2 without TLS, clients that know in advance), on 127.0.0.1 as `listen` does. Each
+ * stream it holds costs its connection some of Node's `maxSessionMemory` (10 MB by default); past it, new
+ * streams are refused with ENHANCE_YOUR_CALM, which the scale bench's client treats as a failure. On
+ * Node 20 that happened past about 10,000 idle streams on one connection, far above the 250 it opens.
+ */
+async function listenH2(
+  onRequest: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+): Promise<number> {
+  const server = http2.createServer(
+    { settings: { maxConcurrentStreams: H2_MAX_STREAMS_PER_CONNECTION } },
+    onRequest,
+  )
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => resolve())
+  })
+  return (server.address() as AddressInfo).port
+}
+
+/** The parts of an HTTP/1.1 or HTTP/2 (compatibility API) response a floor uses. */
+type FloorResponse = Pick<ServerResponse, 'writeHead' | 'on'> & {
+  write(chunk: Buffer): boolean
+  flushHeaders?: () => void
+  flush?: () => void
+}
+
 /** A set of raw responses written with one shared Buffer per event (and `res.flush()` when compression added it). */
 function floorClients() {
-  const clients = new Set<ServerResponse>()
+  const clients = new Set<FloorResponse>()
   return {
     clients,
-    open(res: ServerResponse) {
+    open(response: ServerResponse | Http2ServerResponse) {
+      const res = response as FloorResponse
       res.writeHead(200, SSE_HEADERS)
-      res.flushHeaders()
+      // HTTP/1.1 holds the head until the first write; HTTP/2's writeHead has sent it already.
+      res.flushHeaders?.()
       clients.add(res)
       res.on('close', () => clients.delete(res))
     },
     publish(frame: Buffer) {
       for (const res of clients) {
         res.write(frame)
-        ;(res as { flush?: () => void }).flush?.()
+        res.flush?.()
       }
     },
   }
@@ -133,6 +177,29 @@ const servers: Record<ServerKind, () => Promise<BenchServer>> = {
     })
     return {
       port: await listen(server),
+      publish: heraldPublish(hub),
+      count: () => hub.subscriberCount('bench'),
+    }
+  },
+
+  async 'node-h2'() {
+    // The same floor on HTTP/2's compatibility API: one shared Buffer per event, `res.write` per stream.
+    const floor = floorClients()
+    return {
+      port: await listenH2((_req, res) => floor.open(res)),
+      publish: (_s, _d, frame) => floor.publish(frame),
+      count: () => floor.clients.size,
+    }
+  },
+
+  async 'herald-node-h2'() {
+    const hub = heraldHub()
+    const port = await listenH2((req, res) => {
+      const info = { url: req.url, lastEventId: undefined, remoteAddress: req.socket.remoteAddress }
+      serveNode(hub, {}, req, info as never, res).catch(() => res.stream.destroy())
+    })
+    return {
+      port,
       publish: heraldPublish(hub),
       count: () => hub.subscriberCount('bench'),
     }
