@@ -4,7 +4,7 @@
 // Over HTTP/1.1 each stream is its own TCP connection, so each process needs a descriptor per stream:
 // scale.sh raises `ulimit -n`, and where the hard limit is lower the HTTP/1.1 run holds as many streams
 // as it allows. Its client spreads its sockets over loopback source addresses 127.0.0.2 and up (one
-// address has about 28,000 ephemeral ports).
+// address has about 28,000 ephemeral ports), a set of its own for each server.
 // Over h2c (HTTP/2 without TLS, prior knowledge) STREAMS_PER_CONNECTION streams share each connection,
 // so the full STREAMS fit in a few hundred descriptors and the hub's fan-out to all of them is measured
 // wherever the bench runs.
@@ -58,11 +58,14 @@ async function open(
   if (H2_KINDS.includes(server.kind)) {
     return connectH2(server.port, n, STREAMS_PER_CONNECTION, onEvents, latencies, 300_000)
   }
+  // Each server its own source addresses: the sockets of the run before linger in TIME_WAIT for 60 s on
+  // theirs, and sharing them made the second server's connecting take that much longer.
+  const first = 2 + KINDS.indexOf(server.kind) * ADDRESSES
   const streams = await connect(
     server.port,
     n,
     onEvents,
-    (i) => ({ localAddress: `127.0.0.${2 + (i % ADDRESSES)}`, latencies }),
+    (i) => ({ localAddress: `127.0.0.${first + (i % ADDRESSES)}`, latencies }),
     600_000,
   )
   return { close: () => closeAll(streams), check: () => {} }
