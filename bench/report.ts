@@ -49,12 +49,8 @@ const latency = load<{
   config: { subscribers: number; rounds: number; blockMs: number }
   results: LatencyResult[]
 }>('latency')
-const memory = load<{
-  idle: number
-  repeats?: number
-  results: MemoryResult[]
-  breakdown?: { idle: number; pairs: HeapBreakdown[] }
-}>('memory')
+const memory = load<{ idle: number; repeats?: number; results: MemoryResult[] }>('memory')
+const heap = load<{ idle: number; pairs: HeapBreakdown[] }>('heap')
 const slow = load<{
   // Results saved before the scenario took turns have no sliceMs.
   config: Omit<SlowConfig, 'sliceMs'> & { sliceMs?: number }
@@ -524,10 +520,10 @@ if (memory) {
   })
   if (extra.length > 0)
     out.push(
-      `Herald on a framework holds ${fmt(Math.min(...extra))} to ${fmt(Math.max(...extra))} bytes of heap per stream more than that framework's floor${memory.breakdown ? ' (where they go: below)' : ''}.`,
+      `Herald on a framework holds ${fmt(Math.min(...extra))} to ${fmt(Math.max(...extra))} bytes of heap per stream more than that framework's floor${heap ? ' (where they go: below)' : ''}.`,
       '',
     )
-  if (memory.breakdown) out.push(...breakdownSection(memory.breakdown, m))
+  if (heap) out.push(...breakdownSection(heap, m))
   const herald = m.find((r) => r.kind === 'herald-node')
   if (herald) {
     targets.push({
@@ -582,7 +578,7 @@ function explain(what: string): string | undefined {
 }
 
 /** The heap breakdown: Herald's server minus its floor, per stream, by kind of object. */
-function breakdownSection(b: { idle: number; pairs: HeapBreakdown[] }, m: MemoryResult[]): string[] {
+function breakdownSection(b: Saved<{ idle: number; pairs: HeapBreakdown[] }>, m: MemoryResult[]): string[] {
   const pairs = b.pairs
   const kinds: string[] = []
   for (const p of pairs)
@@ -618,6 +614,8 @@ function breakdownSection(b: { idle: number; pairs: HeapBreakdown[] }, m: Memory
   const legend = [...explained].map(([e, ks]) => `- ${ks.map((k) => `\`${k}\``).join(', ')}: ${e}.`)
   return [
     '### Where the extra heap goes',
+    '',
+    context(b.machine, ` (\`pnpm bench:heap\`, a run of its own)`),
     '',
     `Each pair again, one server at a time, with a heap snapshot before and after ${fmt(b.idle)} streams connect:`,
     "bytes (and objects) per stream that Herald's server holds beyond the one it is compared with, by",

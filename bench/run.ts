@@ -59,27 +59,28 @@ if (wanted('latency')) {
   )
   saveResults('latency', { mode, ...r })
 }
+// Each Herald adapter beside its framework's floor and that framework's own helper, at the same moment.
+const MEMORY_BATCHES: ServerKind[][] = [
+  ['node', 'herald-node', 'better-sse'],
+  ['express-floor', 'herald-express', 'express-sse'],
+  ['koa-floor', 'herald-koa', 'fastify-sse'],
+  ['hono-floor', 'herald-hono', 'hono-sse'],
+  ['h3-floor', 'herald-h3', 'h3-sse'],
+]
 if (wanted('memory')) {
   step('memory per idle subscriber')
-  // Each Herald adapter beside its framework's floor and that framework's own helper, at the same moment.
-  const batches: ServerKind[][] = [
-    ['node', 'herald-node', 'better-sse'],
-    ['express-floor', 'herald-express', 'express-sse'],
-    ['koa-floor', 'herald-koa', 'fastify-sse'],
-    ['hono-floor', 'herald-hono', 'hono-sse'],
-    ['h3-floor', 'herald-h3', 'h3-sse'],
-  ]
-  const missing = KINDS.filter((k) => !batches.flat().includes(k))
+  const missing = KINDS.filter((k) => !MEMORY_BATCHES.flat().includes(k))
   if (missing.length > 0) throw new Error(`memory batches leave out ${missing.join(', ')}`)
-  const r = await memory(batches, quick ? 500 : 5000, quick ? 1 : 3)
-  // Where each adapter's extra bytes go, from heap snapshots (about a minute: not in the quick run).
-  const breakdown = quick
-    ? undefined
-    : await heapBreakdown(
-        batches.map(([floor, herald]) => ({ floor: floor!, herald: herald! })),
-        2000,
-      )
-  saveResults('memory', { mode, ...r, breakdown })
+  const r = await memory(MEMORY_BATCHES, quick ? 500 : 5000, quick ? 1 : 3)
+  saveResults('memory', { mode, ...r })
+}
+// Where each adapter's extra bytes go, from heap snapshots of it and of the server it is compared with.
+// About a minute and a half, so only on request (`pnpm bench:heap`, ONLY=heap), not in the 10-minute run.
+if (only?.includes('heap')) {
+  step('heap snapshots: what each Herald server holds per stream beyond its floor')
+  const pairs = MEMORY_BATCHES.map(([floor, herald]) => ({ floor: floor!, herald: herald! }))
+  const r = await heapBreakdown(pairs, quick ? 500 : 2000)
+  saveResults('heap', { mode, ...r })
 }
 if (wanted('slow')) {
   step('slow consumers: 200 readers + 5 never reading, 1 KiB events')
