@@ -570,7 +570,10 @@ function explain(what: string): string | undefined {
     return "the socket's cached peer address (`socket.remoteAddress`), which the adapters read as the client key for `maxSubscribersPerClient` and the log line"
   if (what.startsWith('Object {') && what.includes('x-accel-buffering'))
     return "the response's header map with Herald's headers in it: Node keeps one for the life of a response when middleware set a header before the route (the floor's map has fewer entries: the row with its names shows it taken away); each entry is a `[name, value]` array, the `Array` and `(object elements)` rows"
-  if (what === '(strings)') return "strings, among them the response head (Herald's is longer by its headers)"
+  if (what === '(strings)')
+    return "strings: the response head (Herald's is longer by its headers) and the peer address's text among them"
+  if (what === 'Occasional' || what === 'Promise' || what === 'system / PromiseReaction (hidden)')
+    return "on h3, the handler waits for the stream's end (`subscription.closed`): the subscriber's state for rare needs and two promises (the floor waits in a suspended async function instead, its `Generator` row)"
   if (what === '(compiled code)') return 'code V8 compiled between the two snapshots: not held per stream'
   if (what === 'function (anonymous)' || what === 'system / Context (hidden)')
     return "a closure per stream and its scope (a negative figure: the floor's `close` listener per response, where Herald shares one listener)"
