@@ -262,6 +262,12 @@ class NodeSink extends SinkEvents implements Sink, FlushableSink {
   }
 
   get pending(): number {
+    const via = this.via
+    // On the raw path every byte is in the socket's buffer (the response's own stays empty, as
+    // `rawSocket` checked): read it there. The response's getter is the same sum, but on a response
+    // whose prototype a framework replaced (Express) it is a slow lookup, and the budget reads it for
+    // every event that finds a queue.
+    if (typeof via === 'object') return via.writableLength
     return (this.res as unknown as Writable).writableLength ?? 0
   }
 
