@@ -11,7 +11,7 @@
 import { execSync } from 'node:child_process'
 import type { EventScanner } from './lib/frame-counter.ts'
 import { connectH2 } from './lib/h2-client.ts'
-import { closeAll, connect, quantile, ServerProcess, sleep, withTimeout } from './lib/harness.ts'
+import { closeAll, connect, quantile, ServerProcess, sleep, warmUp, withTimeout } from './lib/harness.ts'
 import { saveResults } from './lib/results.ts'
 import { H2_KINDS, H2_MAX_STREAMS_PER_CONNECTION, type ServerKind } from './lib/servers.ts'
 
@@ -78,11 +78,7 @@ for (const kind of KINDS) {
   const n = h2 ? REQUESTED : HTTP1_STREAMS
   const server = await ServerProcess.start(kind)
   try {
-    const warm = await open(server, 200)
-    await server.waitForCount(200)
-    warm.close()
-    await server.waitForCount(0)
-    await sleep(200)
+    await warmUp(server, (count) => open(server, count))
     const before = await server.memory()
     const latencies: number[] = []
     let received = 0

@@ -32,8 +32,14 @@ export class EventScanner {
   /** `latencies`: see `StreamOptions`. */
   constructor(private readonly latencies?: number[]) {}
 
-  /** Counts the events in `chunk`, the next bytes of the body. */
-  scan(chunk: Buffer): void {
+  /** Counts the events in `chunk`, the next bytes of the body; `onEvents` hears of any it held. */
+  feed<S extends EventScanner>(this: S, chunk: Buffer, onEvents: (s: S, before: number) => void): void {
+    const before = this.events
+    this.scan(chunk)
+    if (this.events !== before) onEvents(this, before)
+  }
+
+  private scan(chunk: Buffer): void {
     // A match may straddle two reads: look at the last 2 bytes of the previous read with this one.
     if (this.carry.length > 0) {
       const joint = Buffer.concat([this.carry, chunk.subarray(0, 2)])
@@ -130,9 +136,7 @@ export class CountingStream extends EventScanner {
         onHeaders(this)
         if (options.stall) this.socket.pause()
       }
-      const before = this.events
-      this.scan(chunk)
-      if (this.events !== before) onEvents(this, before)
+      this.feed(chunk, onEvents)
     })
   }
 }

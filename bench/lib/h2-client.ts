@@ -89,11 +89,7 @@ export async function connectH2(
           if (opened === n) resolve()
           else startNext()
         })
-        stream.on('data', (chunk: Buffer) => {
-          const before = scanner.events
-          scanner.scan(chunk)
-          if (scanner.events !== before) onEvents(scanner, before)
-        })
+        stream.on('data', (chunk: Buffer) => scanner.feed(chunk, onEvents))
         // A refused stream (RST_STREAM with an error code) emits `error`; one the server ends, `end`.
         stream.on('error', (error) => failed(new Error(`h2 stream ${i}: ${error.message}`)))
         stream.on('end', () => failed(new Error(`h2 stream ${i}: ended by the server`)))

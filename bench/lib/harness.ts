@@ -148,6 +148,24 @@ export function closeAll(streams: CountingStream[]): void {
   for (const s of streams) s.socket.destroy()
 }
 
+/**
+ * Opens 200 streams and closes them, so compiled code and pools are already in a baseline taken next, not
+ * in the delta. `open` opens them (default: raw HTTP/1.1 streams to the server's port).
+ */
+export async function warmUp(
+  server: ServerProcess,
+  open: (n: number) => Promise<{ close(): void }> = async (n) => {
+    const streams = await connect(server.port, n)
+    return { close: () => closeAll(streams) }
+  },
+): Promise<void> {
+  const warm = await open(200)
+  await server.waitForCount(200)
+  warm.close()
+  await server.waitForCount(0)
+  await sleep(200)
+}
+
 /** Slice of a throughput run: one server publishing for a while, then every subscriber has every event. */
 export interface Slice {
   kind: ServerKind

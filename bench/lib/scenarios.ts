@@ -13,6 +13,7 @@ import {
   ServerProcess,
   type Slice,
   sleep,
+  warmUp,
   withTimeout,
 } from './harness.ts'
 import { type BreakdownRow, difference, type HeapTotals, heapTotals, perStream } from './heap-snapshot.ts'
@@ -137,31 +138,39 @@ export async function memory(batches: ServerKind[][], idle: number, repeats = 1)
   return { idle, repeats, results }
 }
 
-async function memoryOf(kind: ServerKind, idle: number): Promise<MemoryResult> {
+/**
+ * `take`s a reading of a fresh `kind` server before and after `idle` streams connect to it (after a
+ * warm-up), then closes them and the server.
+ */
+async function aroundIdle<T>(
+  kind: ServerKind,
+  idle: number,
+  take: (server: ServerProcess, when: 'before' | 'after') => Promise<T>,
+): Promise<{ before: T; after: T }> {
   const server = await ServerProcess.start(kind)
   try {
-    // Warm the connection path first so compiled code and pools are in the baseline, not the delta.
-    const warm = await connect(server.port, 200)
-    await server.waitForCount(200)
-    closeAll(warm)
-    await server.waitForCount(0)
-    await sleep(200)
-    const before = await server.memory()
+    await warmUp(server)
+    const before = await take(server, 'before')
     const streams = await connect(server.port, idle)
     await server.waitForCount(idle)
     await sleep(300)
-    const after = await server.memory()
+    const after = await take(server, 'after')
     closeAll(streams)
-    return {
-      kind,
-      subscribers: idle,
-      rssPerSubscriber: (after.rss - before.rss) / idle,
-      heapPerSubscriber: (after.heapUsed - before.heapUsed) / idle,
-      before,
-      after,
-    }
+    return { before, after }
   } finally {
     await server.stop()
+  }
+}
+
+async function memoryOf(kind: ServerKind, idle: number): Promise<MemoryResult> {
+  const { before, after } = await aroundIdle(kind, idle, (server) => server.memory())
+  return {
+    kind,
+    subscribers: idle,
+    rssPerSubscriber: (after.rss - before.rss) / idle,
+    heapPerSubscriber: (after.heapUsed - before.heapUsed) / idle,
+    before,
+    after,
   }
 }
 
@@ -199,33 +208,17 @@ export async function heapBreakdown(
 }
 
 async function heapPerStream(kind: ServerKind, idle: number, dir: string): Promise<HeapTotals> {
-  const server = await ServerProcess.start(kind)
-  try {
-    const warm = await connect(server.port, 200)
-    await server.waitForCount(200)
-    closeAll(warm)
-    await server.waitForCount(0)
-    await sleep(200)
-    const snapshot = async (name: string) => {
-      const { path } = await server.ask(
-        { type: 'snapshot', path: join(dir, `${kind}-${name}.heapsnapshot`) },
-        'snapshot',
-        120_000,
-      )
-      const totals = heapTotals(path)
-      rmSync(path, { force: true })
-      return totals
-    }
-    const before = await snapshot('before')
-    const streams = await connect(server.port, idle)
-    await server.waitForCount(idle)
-    await sleep(300)
-    const after = await snapshot('after')
-    closeAll(streams)
-    return perStream(before, after, idle)
-  } finally {
-    await server.stop()
-  }
+  const { before, after } = await aroundIdle(kind, idle, async (server, when) => {
+    const { path } = await server.ask(
+      { type: 'snapshot', path: join(dir, `${kind}-${when}.heapsnapshot`) },
+      'snapshot',
+      120_000,
+    )
+    const totals = heapTotals(path)
+    rmSync(path, { force: true })
+    return totals
+  })
+  return perStream(before, after, idle)
 }
 
 export interface LatencyResult {

@@ -90,8 +90,8 @@ const SSE_HEADERS = {
 }
 export const EPOCH = 'bench'
 
-async function listen(server: http.Server): Promise<number> {
-  server.keepAliveTimeout = 0
+async function listen(server: http.Server | http2.Http2Server): Promise<number> {
+  if (server instanceof http.Server) server.keepAliveTimeout = 0
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => resolve())
@@ -108,15 +108,9 @@ async function listen(server: http.Server): Promise<number> {
 async function listenH2(
   onRequest: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
 ): Promise<number> {
-  const server = http2.createServer(
-    { settings: { maxConcurrentStreams: H2_MAX_STREAMS_PER_CONNECTION } },
-    onRequest,
+  return listen(
+    http2.createServer({ settings: { maxConcurrentStreams: H2_MAX_STREAMS_PER_CONNECTION } }, onRequest),
   )
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => resolve())
-  })
-  return (server.address() as AddressInfo).port
 }
 
 /** The parts of an HTTP/1.1 or HTTP/2 (compatibility API) response a floor uses. */
